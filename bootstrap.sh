@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up ./.venv for this project: the CPU build of torch first (an unpinned torch would pull
+# several GB of CUDA packages), then the project itself.
+#   ./bootstrap.sh        the assistant
+#   ./bootstrap.sh test   plus test tools, and Debian's Chromium for the browser tests
+# Re-running is cheap: nothing is reinstalled unless pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode="${1:-run}"
+python="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+
+extras=""
+[ "$mode" = test ] && extras="[test]"
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-test}"
+if [ ! -e "$stamp" ]; then
+    echo "Setting up .venv (first run takes a few minutes)..." >&2
+    "${pip[@]}" install "torch==2.13.0" 2> >(grep -v '^WARNING: Location' >&2)
+    "${pip[@]}" install -e ".${extras}" 2> >(grep -v '^WARNING: Location' >&2)
+    touch "$stamp"
+fi
+
+if [ "$mode" = test ] && ! command -v chromium >/dev/null 2>&1; then
+    # Browser tests drive Debian's Chromium; without it they skip with a reason.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing Chromium for the browser tests..." >&2
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+            || echo "Chromium could not be installed; browser tests will skip." >&2
+    fi
+fi

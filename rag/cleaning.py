@@ -1,0 +1,205 @@
+"""Turn a news page's text into the article's own text.
+
+Pages arrive with boilerplate around the article: the headline repeated, newsletter and
+subscription promos, comment prompts, and a trailing list of unrelated stories with bylines.
+The rules here are general (line shapes and calls to action), never strings copied from one
+site, and they only ever drop whole lines, so an article sentence is never cut in half.
+The first line of the cleaned text is the headline, so the title is searchable too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.terms import STOP_WORDS
+
+#: Bump when the rules change: documents cleaned by older rules are re-processed on ingest.
+CLEANER_VERSION = 1
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$|[\"”’]$")
+_SEPARATOR = re.compile(r"^[\W_]{1,5}$")
+_BYLINE = re.compile(
+    r"^(By|From)\s+[A-Z][\w.'’-]*(\s+[A-Za-z][\w.'’-]*){0,5}"
+    r"(\s+(Published|Last updated|Updated|Posted)\b.*)?$"
+)
+# Calls to action that article prose does not use: each is specific enough on its own.
+_PROMO = re.compile(
+    r"\b(sign\s+up|sign\s+in|log\s+in|subscribe(\s+(to|now|today))?|newsletters?|in\s+your\s+inbox"
+    r"|to\s+your\s+inbox|create\s+an\s+account|unlock\s+(full\s+)?access|have\s+your\s+say"
+    r"|follow\s+us|share\s+this\s+(article|story)|click\s+here|read\s+more|free\s+(daily|weekly)\s+email"
+    r"|advertisement|sponsored\s+content|already\s+a\s+subscriber|register\s+for\s+free)\b",
+    re.IGNORECASE,
+)
+_OUTLET_FROM_PROMO = re.compile(r"\b(?i:subscribe)\s+to\s+((?:The\s+)?[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,3})")
+_DATE_LINE = re.compile(
+    r"^(?:(?:Published|Updated|Posted|Date)\s*:?\s*)?"
+    r"(\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\s+\d{1,2},\s+\d{4}|\d{4}-\d{2}-\d{2})\b.{0,40}$"
+)
+_FUNCTION_WORDS = frozenset(
+    "a an and as at but by for from in into like of on or than that the then to with "
+    "was were is are has had have its their his her our".split()
+)
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    """The article's own text, with what the page said about itself."""
+
+    text: str
+    title: str
+    outlet: str | None = None
+    published: str | None = None
+
+
+def normalise(text: str) -> str:
+    """Unicode NFC, one kind of space and newline, no trailing blanks, paragraphs one line apart."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\u00a0\u2007\u202f\t\u200b\ufeff]", lambda m: "" if m.group() in "\u200b\ufeff" else " ", text)
+    text = re.sub(r"[^\S\n]+", " ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    return "\n".join(lines)
+
+
+def _words(line: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(line)}
+
+
+def _is_sentence(line: str) -> bool:
+    return bool(_SENTENCE_END.search(line))
+
+
+def _similar(a: str, b: str) -> bool:
+    """Two headline variants share most of their words (the page's title and its H1, say)."""
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / min(len(wa), len(wb)) >= 0.6
+
+
+def _is_promo(line: str) -> bool:
+    return len(line) < 300 and bool(_PROMO.search(line))
+
+
+def _is_anchor(line: str) -> bool:
+    return bool(_SEPARATOR.match(line) or _BYLINE.match(line))
+
+
+def _story_list_start(lines: list[str]) -> int:
+    """Index where a trailing list of other stories starts (len(lines) if there is none).
+
+    Such a list is a run of short items held apart by separator lines ("-", "•") or closed by
+    byline lines ("By Staff Published"). Walking back from the end, at most three short lines
+    may stand between anchors; the run counts only with at least two anchors. Before its first
+    anchor it may take up to three headline-like lines (no sentence punctuation), never prose.
+    """
+    filled = [i for i, line in enumerate(lines) if line]
+    anchors, first, gap = 0, None, 0
+    for pos in range(len(filled) - 1, -1, -1):
+        line = lines[filled[pos]]
+        if _is_anchor(line):
+            anchors, first, gap = anchors + 1, pos, 0
+            continue
+        gap += 1
+        if len(line) > 240 or gap > 3:
+            break
+    if anchors < 2 or first is None:
+        return len(lines)
+    taken = 0
+    while first > 0 and taken < 3:
+        line = lines[filled[first - 1]]
+        if _is_sentence(line) or len(line) > 240 or _is_anchor(line):
+            break
+        first, taken = first - 1, taken + 1
+    return filled[first]
+
+
+def _split_glued_words(text: str) -> str:
+    """Put back spaces lost between words ("likeRotherham", "Rotherhamand").
+
+    A token is split only when both halves are words the same document uses on their own,
+    and one half is a common function word; names such as "McDonald" or "YouTube" stay whole.
+    """
+    counts: dict[str, int] = {}
+    for w in _WORD.findall(text):
+        counts[w] = counts.get(w, 0) + 1
+    vocabulary = set(counts)
+    # Only tokens the document uses once are candidates; the halves must be used on their own.
+    rare = {w for w, n in counts.items() if n == 1}
+
+    def split_tail(token: str) -> str:
+        # "Rotherhamand": a capitalised word glued to a function word.
+        if re.fullmatch(r"[A-Z][a-z]{3,}", token) and token not in vocabulary - rare:
+            for cut in range(len(token) - 2, 2, -1):
+                head, tail = token[:cut], token[cut:]
+                if tail in _FUNCTION_WORDS and head in vocabulary and head.lower() not in STOP_WORDS:
+                    return f"{head} {tail}"
+        return token
+
+    def fix(token: str) -> str:
+        # "likeRotherham" (and "inRotherhamand"): a function word glued to a capitalised word.
+        m = re.fullmatch(r"([a-z]{2,})([A-Z][a-z]{2,})", token)
+        if m and m.group(1) in _FUNCTION_WORDS:
+            rest = m.group(2) if m.group(2) in vocabulary else split_tail(m.group(2))
+            if rest != m.group(2) or m.group(2) in vocabulary:
+                return f"{m.group(1)} {rest}"
+        return split_tail(token)
+
+    return re.sub(r"[A-Za-z]+", lambda m: fix(m.group()) if m.group() in rare else m.group(), text)
+
+
+def _line_key(line: str) -> str:
+    return re.sub(r"\W+", " ", line.casefold()).strip() or line
+
+
+def clean_news_text(raw: str, title_hint: str | None = None) -> CleanedText:
+    """Clean one article page. Idempotent: cleaning cleaned text changes nothing."""
+    lines = normalise(raw).split("\n")
+    non_empty = [line for line in lines if line]
+    if not non_empty:
+        return CleanedText(text="", title=(title_hint or "").strip())
+    title = title_hint.strip() if title_hint and title_hint.strip() else non_empty[0]
+
+    outlet = None
+    for line in non_empty:
+        m = _OUTLET_FROM_PROMO.search(line)
+        if m and _is_promo(line):
+            outlet = m.group(1).strip()
+            break
+
+    end = _story_list_start(lines)
+    # Label each line, then let promo blocks swallow the short taglines inside them.
+    body = [line for line in lines[:end] if line]
+    promo = [_is_promo(line) or _is_anchor(line) for line in body]
+    for i in range(1, len(body) - 1):
+        if not promo[i] and promo[i - 1] and promo[i + 1] and len(body[i]) < 200 and not re.search(r"[\"“”]", body[i]):
+            promo[i] = True
+
+    kept: list[str] = []
+    seen: set[str] = set()
+    published = None
+    in_header = True
+    for line, is_promo in zip(body, promo):
+        key = _line_key(line)
+        if key in seen or is_promo:  # a line repeated verbatim (headline twice, a promo twice)
+            seen.add(key)
+            continue
+        seen.add(key)
+        date = _DATE_LINE.match(line) if in_header and published is None else None
+        if date:
+            published = date.group(1)
+            continue
+        if kept and in_header and not _is_sentence(line) and _similar(line, title):
+            continue  # a variant of the headline in the page header
+        if not kept and line != title:
+            kept.append(title)
+        if _is_sentence(line) and len(line) > 80:
+            in_header = False
+        kept.append(line)
+    if not kept:
+        kept = [title]
+    text = _split_glued_words("\n\n".join(kept))
+    return CleanedText(text=text, title=text.split("\n", 1)[0], outlet=outlet, published=published)

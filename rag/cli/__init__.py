@@ -1,0 +1,76 @@
+"""The `rag` command: one module per command group, each registering its own subcommand.
+
+Only argparse is imported at start-up; each command imports what it needs when it runs, so
+`rag --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rag import __version__
+
+EPILOG = """\
+examples:
+  rag ingest seeds/                      build or update the index from a folder
+  rag ask "How many children were abused in Rotherham?"
+  rag ask "Who wrote to Sir Tom Winsor?" --json
+  rag ask --questions questions.txt --json > answers.jsonl
+  rag chat                               ask follow-up questions
+  rag eval --out report/                 score the assistant on eval/seed_questions.jsonl
+  rag ui                                 open the web UI on http://127.0.0.1:7860
+  rag info                               what the index holds
+
+The index lives in ./.rag-index unless --index or RAG_INDEX names another directory.
+"""
+
+COMMANDS = ("ingest", "ask", "chat", "eval", "ui", "info")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rag.cli import ask_cmd, info_cmd, ingest_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Ask questions about a folder of news articles; answers cite verbatim passages.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rag {__version__}")
+    parser.add_argument("--index", metavar="DIR", help="index directory (default: $RAG_INDEX or ./.rag-index)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (ingest_cmd, ask_cmd, info_cmd):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: user mistakes print one `Error: ...` line and exit 1, never a traceback."""
+    from rag.errors import RagError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except RagError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted; the index is unchanged.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the embeddings package's errors and the like
+        if exc.__class__.__name__ == "EmbedderError":
+            print(f"Error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

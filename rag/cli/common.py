@@ -1,0 +1,46 @@
+"""Small helpers the command modules share."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.config import index_dir
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def add_embedder_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--embedder",
+        metavar="SPEC",
+        default=None,
+        help="auto (default; $RAG_EMBEDDER), offline, or st:MODEL_OR_PATH for sentence-transformers",
+    )
+
+
+def embedder_spec(args: argparse.Namespace) -> str | None:
+    return getattr(args, "embedder", None) or os.environ.get("RAG_EMBEDDER") or None
+
+
+def index_path(args: argparse.Namespace) -> Path:
+    return index_dir(args.index)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def display_path(source: str) -> str:
+    """A source path relative to the working directory when it lies under it."""
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source

@@ -1,0 +1,180 @@
+"""Find article files and read each into text, whatever its format or encoding.
+
+A file that cannot be read (binary, empty, undecodable, too large, a symlink loop) is
+reported as a `Skipped` with a one-line reason; ingest warns and carries on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.config import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """A file's text before cleaning, with what its format told us about it."""
+
+    path: Path
+    text: str
+    digest: str
+    title: str | None = None
+    outlet: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
+    """Supported files under `paths`, each real file once, in a stable order."""
+    seen: set[Path] = set()
+    for root in paths:
+        try:
+            real_root = root.resolve(strict=True)
+        except FileNotFoundError:
+            yield Skipped(root, "no such file or directory")
+            continue
+        except (RuntimeError, OSError) as exc:  # symlink loop, permission
+            yield Skipped(root, f"cannot resolve path ({exc.__class__.__name__})")
+            continue
+        if real_root.is_file():
+            candidates: Iterable[Path] = [root]
+        else:
+            candidates = _walk(root)
+        for path in candidates:
+            try:
+                real = path.resolve(strict=True)
+            except (RuntimeError, OSError):
+                yield Skipped(path, "broken symlink or symlink loop")
+                continue
+            if real in seen:
+                continue
+            seen.add(real)
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                if real_root.is_file():
+                    yield Skipped(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+                continue
+            yield real
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    # followlinks=False: a symlinked directory loop cannot make the walk endless.
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_document(path: Path) -> RawDocument | Skipped:
+    """Read one file into text; never raises for a bad file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return Skipped(path, f"unreadable ({exc.strerror or exc.__class__.__name__})")
+    if size == 0:
+        return Skipped(path, "empty file")
+    if size > MAX_FILE_BYTES:
+        return Skipped(path, f"too large ({size / 2**20:.0f} MiB; limit {MAX_FILE_BYTES // 2**20} MiB)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Skipped(path, f"unreadable ({exc.strerror or exc.__class__.__name__})")
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".pdf":
+            return _read_pdf(path, data, digest)
+        text = decode_text(data)
+        if text is None:
+            return Skipped(path, "binary or undecodable content")
+        if suffix in (".html", ".htm"):
+            return _read_html(path, text, digest)
+        if suffix in (".md", ".markdown"):
+            return _read_markdown(path, text, digest)
+        return RawDocument(path, text, digest)
+    except Exception as exc:  # a parser library failing on a malformed file
+        detail = " ".join(str(exc).split())[:80]
+        return Skipped(path, f"could not parse ({exc.__class__.__name__}: {detail})")
+
+
+def decode_text(data: bytes) -> str | None:
+    """UTF-8 (with or without BOM) when it is; otherwise the detected encoding; None for binary."""
+    head = data[:8192]
+    if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None
+    text = str(best)
+    # Control characters other than whitespace mean this was not text after all.
+    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return None if controls > 10 else text
+
+
+def _read_html(path: Path, html: str, digest: str) -> RawDocument | Skipped:
+    import trafilatura
+
+    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
+    if not text or not text.strip():
+        return Skipped(path, "no article text found in the HTML")
+    meta = trafilatura.extract_metadata(html)
+    title = getattr(meta, "title", None) if meta else None
+    return RawDocument(
+        path,
+        text,
+        digest,
+        title=title,
+        outlet=getattr(meta, "sitename", None) if meta else None,
+        published=getattr(meta, "date", None) if meta else None,
+    )
+
+
+def _read_markdown(path: Path, text: str, digest: str) -> RawDocument:
+    m = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
+    # Drop heading marks and emphasis markers; the words are what we search and quote.
+    plain = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
+    return RawDocument(path, plain, digest, title=m.group(1).strip() if m else None)
+
+
+def _read_pdf(path: Path, data: bytes, digest: str) -> RawDocument | Skipped:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError) as exc:
+        return Skipped(path, f"unreadable PDF ({exc.__class__.__name__})")
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        return Skipped(path, "the PDF has no extractable text (scanned?)")
+    title = None
+    if reader.metadata and reader.metadata.title:
+        title = str(reader.metadata.title)
+    return RawDocument(path, text, digest, title=title)

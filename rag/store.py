@@ -1,0 +1,263 @@
+"""The SQLite half of an index: documents, chunks and an FTS5 table for BM25.
+
+Schema changes are numbered migrations recorded in `schema_migrations`, so an index built
+by an older version is upgraded in place and one from a newer version is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import IndexError_
+
+MIGRATIONS: list[str] = [
+    # 1: documents, chunks, BM25 over chunk text and the document title.
+    """
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        outlet TEXT,
+        published TEXT,
+        fingerprint TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL
+    );
+    CREATE INDEX chunks_document ON chunks(document_id, ordinal);
+    CREATE INDEX chunks_hash ON chunks(text_hash);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
+    CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    source: str
+    title: str
+    outlet: str | None
+    published: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    document_id: int
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    source: str
+    title: str
+
+
+def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
+    """Open (and migrate) an index database; a foreign or damaged file is a clear error."""
+    if not create and not path.exists():
+        raise IndexError_(f"index database {path} is missing; rebuild with `rag ingest --rebuild`")
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = DELETE")
+        _migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise IndexError_(f"index database {path} is unreadable ({exc}); rebuild with `rag ingest --rebuild`") from None
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise IndexError_(
+            f"index schema version {current} is newer than this program's ({SCHEMA_VERSION}); upgrade rag"
+        )
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if current == 0 and tables - {"schema_migrations", "sqlite_sequence"}:
+        raise IndexError_("this SQLite file is not a rag index (it has other tables)")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with transaction(conn):
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations(version, applied_at) VALUES (?, datetime('now'))", (version,)
+            )
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """All or nothing: the connection runs in autocommit mode, so transactions are explicit."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration into statements (trigger bodies keep their inner semicolons)."""
+    buffer = ""
+    for line in script.strip().splitlines():
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+
+def documents(conn: sqlite3.Connection) -> dict[str, StoredDocument]:
+    rows = conn.execute("SELECT id, source, title, outlet, published, fingerprint FROM documents")
+    return {r[1]: StoredDocument(*r) for r in rows}
+
+
+def document_text(conn: sqlite3.Connection, document_id: int) -> str:
+    row = conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+    if row is None:
+        raise KeyError(document_id)
+    return str(row[0])
+
+
+def counts(conn: sqlite3.Connection) -> tuple[int, int]:
+    docs = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    chunks = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    return int(docs), int(chunks)
+
+
+def chunk_ids(conn: sqlite3.Connection) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT id FROM chunks ORDER BY id")]
+
+
+def chunk_ids_for(conn: sqlite3.Connection, document_id: int) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT id FROM chunks WHERE document_id = ?", (document_id,))]
+
+
+def chunk_hashes_for(conn: sqlite3.Connection, document_id: int) -> dict[str, int]:
+    """text hash -> chunk id, so a changed document can reuse vectors of unchanged chunks."""
+    rows = conn.execute("SELECT text_hash, id FROM chunks WHERE document_id = ?", (document_id,))
+    return {h: i for h, i in rows}
+
+
+def delete_document(conn: sqlite3.Connection, document_id: int) -> None:
+    conn.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+    conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+
+
+def insert_document(
+    conn: sqlite3.Connection,
+    *,
+    source: str,
+    title: str,
+    outlet: str | None,
+    published: str | None,
+    fingerprint: str,
+    text: str,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, ingested_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
+        (source, title, outlet, published, fingerprint, text),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def insert_chunks(
+    conn: sqlite3.Connection, document_id: int, chunks: Iterable[tuple[int, int, int, str, str]]
+) -> list[int]:
+    """Insert (ordinal, start, end, text, text_hash) rows; returns their new ids in order."""
+    ids = []
+    for ordinal, start, end, text, text_hash in chunks:
+        cur = conn.execute(
+            'INSERT INTO chunks(document_id, ordinal, start, "end", text, text_hash) VALUES (?, ?, ?, ?, ?, ?)',
+            (document_id, ordinal, start, end, text, text_hash),
+        )
+        ids.append(int(cur.lastrowid or 0))
+    return ids
+
+
+def get_chunks(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, StoredChunk]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f'SELECT c.id, c.document_id, c.ordinal, c.start, c."end", c.text, d.source, d.title'
+        f" FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
+        list(ids),
+    )
+    return {r[0]: StoredChunk(*r) for r in rows}
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query from any user text: each word quoted, joined with OR.
+
+    Quoting every token makes FTS5 operators (AND, NEAR, *, parentheses, column filters) plain
+    words, so no question can raise a syntax error. None when the text has no words.
+    """
+    from rag.terms import STOP_WORDS
+
+    tokens = [t for t in _TOKEN.findall(text.lower()) if t]
+    if not tokens:
+        return None
+    # Stop words add nothing to BM25 but cost time on a large index; keep them only if alone.
+    tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
+    unique = list(dict.fromkeys(tokens))[:64]
+    return " OR ".join(f'"{t}"' for t in unique)
+
+
+def bm25_search(conn: sqlite3.Connection, query: str, limit: int) -> list[tuple[int, float]]:
+    """(chunk id, score) best first; higher is better (FTS5's bm25() negated)."""
+    match = fts_query(query)
+    if match is None:
+        return []
+    rows = conn.execute(
+        "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+        " ORDER BY bm25(chunks_fts) LIMIT ?",
+        (match, limit),
+    )
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def document_frequencies(conn: sqlite3.Connection, terms: Sequence[str]) -> dict[str, int]:
+    """How many chunks contain each (porter-stemmed, lower-case) term; 0 when none does."""
+    if not terms:
+        return {}
+    marks = ",".join("?" * len(terms))
+    rows = conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms))
+    found = {str(t): int(d) for t, d in rows}
+    return {t: found.get(t, 0) for t in terms}

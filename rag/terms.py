@@ -1,0 +1,57 @@
+"""Words as the index sees them: lower-cased, Porter-stemmed like SQLite's FTS5 `porter` tokenizer.
+
+The answerer and the abstention check compare question words with passage words through
+these terms, and look up their document frequency in the FTS5 vocabulary, so both sides
+must stem the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Words that carry no topic: question words, auxiliaries, pronouns, prepositions.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves many much say said
+    says according tell told name named called kind type get got one ones whose""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("porter")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(_fold(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def terms(text: str) -> list[str]:
+    """Every word's stem, in order (stop words included)."""
+    return [stem(w) for w in words(text)]
+
+
+def content_terms(text: str) -> list[str]:
+    """Stems of the words that carry meaning, each once, in order."""
+    return list(dict.fromkeys(stem(w) for w in words(text) if w not in STOP_WORDS))

@@ -1,0 +1,149 @@
+"""The FAISS half of an index: vectors keyed by chunk id.
+
+Exact inner-product search (IndexIDMap2 over IndexFlatIP) while the index is small; past
+`APPROXIMATE_THRESHOLD` vectors an IVF index, which still supports adding and removing ids,
+so incremental ingest works at any size. Vectors are L2-normalised, so inner product is cosine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.errors import IndexError_
+
+if TYPE_CHECKING:
+    import faiss
+
+#: Above this many vectors, search switches from exact to IVF (measured in bench/scale.py).
+APPROXIMATE_THRESHOLD = 200_000
+DEFAULT_NPROBE = 32
+
+
+def _faiss():  # type: ignore[no-untyped-def]
+    import faiss
+
+    return faiss
+
+
+class VectorIndex:
+    """A FAISS index whose ids are chunk ids."""
+
+    def __init__(self, index: "faiss.Index", dimension: int) -> None:
+        self.index = index
+        self.dimension = dimension
+
+    @classmethod
+    def empty(cls, dimension: int) -> "VectorIndex":
+        faiss = _faiss()
+        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)), dimension)
+
+    @classmethod
+    def load(cls, path: Path, dimension: int) -> "VectorIndex":
+        faiss = _faiss()
+        if not path.exists():
+            raise IndexError_(f"vector file {path} is missing; rebuild with `rag ingest --rebuild`")
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError:
+            raise IndexError_(f"vector file {path} is corrupt; rebuild with `rag ingest --rebuild`") from None
+        if index.d != dimension:
+            raise IndexError_(
+                f"vector file {path} has dimension {index.d} but the manifest says {dimension};"
+                " rebuild with `rag ingest --rebuild`"
+            )
+        ivf = _ivf(index)
+        if ivf is not None:
+            ivf.nprobe = DEFAULT_NPROBE
+        return cls(index, dimension)
+
+    @property
+    def kind(self) -> str:
+        ivf = _ivf(self.index)
+        return f"ivf{ivf.nlist},nprobe={ivf.nprobe}" if ivf is not None else "flat"
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(ids), self.dimension):
+            raise ValueError(f"expected {(len(ids), self.dimension)} vectors, got {vectors.shape}")
+        self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+
+    def remove(self, ids: np.ndarray | list[int]) -> int:
+        if len(ids) == 0:
+            return 0
+        return int(self.index.remove_ids(np.asarray(ids, dtype=np.int64)))
+
+    def reconstruct(self, chunk_id: int) -> np.ndarray | None:
+        """The stored vector of a chunk, so re-ingesting identical text costs no embedding."""
+        try:
+            return np.asarray(self.index.reconstruct(int(chunk_id)), dtype=np.float32)
+        except RuntimeError:
+            return None
+
+    def ids(self) -> np.ndarray:
+        faiss = _faiss()
+        if isinstance(self.index, faiss.IndexIDMap2) or hasattr(self.index, "id_map"):
+            return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        ivf = _ivf(self.index)
+        assert ivf is not None
+        out = []
+        invlists = ivf.invlists
+        for lst in range(ivf.nlist):
+            size = invlists.list_size(lst)
+            if size:
+                ptr = invlists.get_ids(lst)
+                out.append(faiss.rev_swig_ptr(ptr, size).copy())
+        return np.concatenate(out).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine) best first."""
+        if len(self) == 0 or k <= 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        scores, ids = self.index.search(q, min(k, len(self)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def maybe_make_approximate(self, threshold: int = APPROXIMATE_THRESHOLD) -> bool:
+        """Switch an exact index that has grown past `threshold` to IVF; True if it switched."""
+        if _ivf(self.index) is not None or len(self) <= threshold:
+            return False
+        faiss = _faiss()
+        ids = self.ids()
+        vectors = self.index.index.reconstruct_n(0, len(self))
+        nlist = int(4 * math.sqrt(len(self)))
+        quantizer = faiss.IndexFlatIP(self.dimension)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        sample = vectors[rng.choice(len(vectors), size=min(len(vectors), 64 * nlist), replace=False)]
+        ivf.train(sample)
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf.add_with_ids(vectors, ids)
+        ivf.nprobe = DEFAULT_NPROBE
+        self.index = ivf
+        return True
+
+    def save(self, path: Path) -> None:
+        """Write to a temporary name, fsync, then rename: a reader never sees half a file."""
+        faiss = _faiss()
+        tmp = path.with_name(path.name + ".tmp")
+        faiss.write_index(self.index, str(tmp))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+
+def _ivf(index: "faiss.Index") -> "faiss.IndexIVF | None":
+    faiss = _faiss()
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return None

@@ -1,0 +1,40 @@
+"""Shared fixtures: every test gets its own index directory and never touches the network."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the index at a temp dir, forbid hub access, and use the offline embedder."""
+    monkeypatch.setenv("RAG_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("RAG_EMBEDDER", "offline")
+    monkeypatch.delenv("RAG_LLM", raising=False)
+    monkeypatch.delenv("RAG_LLM_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A private copy of the seed articles that a test may edit."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index of the seed articles, built once and shared read-only."""
+    from rag.ingest import ingest
+
+    directory = tmp_path_factory.mktemp("seed-index")
+    ingest([SEEDS], directory, embedder_spec="offline", progress=False, warn=lambda m: None)
+    return directory

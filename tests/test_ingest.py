@@ -1,0 +1,160 @@
+"""Ingest builds a consistent index, updates it incrementally, and never loses the old one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import embeddings
+from rag import store
+from rag.errors import LockedError, RagError
+from rag.index import Index
+from rag.ingest import ingest
+from rag.locking import writer_lock
+
+from .conftest import SEEDS
+
+BOILERPLATE = ["Copenhagen", "Westwood", "Katie Kenyon", "Capitol", "Sarah Everard", "Subscribe", "newsletter", "Sign up"]
+
+
+@pytest.fixture
+def embed_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the texts sent to the embedder by every embedder ingest creates."""
+    calls: list[int] = []
+    real = embeddings.create_embedder
+
+    def counting(spec: str):  # type: ignore[no-untyped-def]
+        embedder = real(spec)
+        original = embedder.encode_documents
+
+        def encode_documents(texts):  # type: ignore[no-untyped-def]
+            calls.append(len(texts))
+            return original(texts)
+
+        embedder.encode_documents = encode_documents  # type: ignore[method-assign]
+        return embedder
+
+    monkeypatch.setattr(embeddings, "create_embedder", counting)
+    return calls
+
+
+def _run(paths: list[Path], index: Path, **kw):  # type: ignore[no-untyped-def]
+    return ingest(paths, index, embedder_spec="offline", progress=False, warn=lambda m: None, **kw)
+
+
+def test_seed_index_is_clean_and_consistent(tmp_path: Path):
+    report = _run([SEEDS], tmp_path / "ix")
+    assert report.documents_new == 2 and report.chunks_total == report.chunks_new > 4
+    with Index.open(tmp_path / "ix") as index:
+        chunks = store.get_chunks(index.conn, store.chunk_ids(index.conn))
+        assert len(chunks) == len(index.vectors) == index.manifest.chunks
+        for chunk in chunks.values():
+            text = store.document_text(index.conn, chunk.document_id)
+            assert text[chunk.start : chunk.end] == chunk.text
+            for phrase in BOILERPLATE:
+                assert phrase.lower() not in chunk.text.lower()
+        titles = {d.title for d in store.documents(index.conn).values()}
+        assert "Ofsted: council failings put children at risk of sex abuse" in titles
+        assert sorted(index.vectors.ids().tolist()) == sorted(chunks)
+
+
+def test_reingesting_unchanged_files_embeds_nothing(tmp_path: Path, seeds_copy: Path, embed_calls: list[int]):
+    _run([seeds_copy], tmp_path / "ix")
+    first = sum(embed_calls)
+    assert first > 0
+    report = _run([seeds_copy], tmp_path / "ix")
+    assert sum(embed_calls) == first
+    assert report.documents_unchanged == 2 and report.chunks_embedded == 0
+
+
+def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(tmp_path: Path, seeds_copy: Path, embed_calls):
+    _run([seeds_copy], tmp_path / "ix")
+    before = sum(embed_calls)
+    path = seeds_copy / "ofsted-boss-fears-repeat-of-rotherham.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nA brand new closing sentence about Wakefield council.\n",
+                    encoding="utf-8")
+    report = _run([seeds_copy], tmp_path / "ix")
+    assert report.documents_updated == 1 and report.documents_unchanged == 1
+    assert report.chunks_reused > 0  # unchanged chunk text keeps its vector
+    assert 0 < sum(embed_calls) - before < report.chunks_new
+    with Index.open(tmp_path / "ix") as index:
+        hits = store.bm25_search(index.conn, "Wakefield", 5)
+        assert hits and "Wakefield" in store.get_chunks(index.conn, [hits[0][0]])[hits[0][0]].text
+        assert len(index.vectors) == index.manifest.chunks
+
+
+def test_removed_file_leaves_the_index(tmp_path: Path, seeds_copy: Path):
+    _run([seeds_copy], tmp_path / "ix")
+    (seeds_copy / "ofsted-council-failings-put-children-at-risk.txt").unlink()
+    report = _run([seeds_copy], tmp_path / "ix")
+    assert report.documents_removed == 1
+    with Index.open(tmp_path / "ix") as index:
+        assert index.manifest.documents == 1
+        assert not store.bm25_search(index.conn, "Simmonds", 5)
+
+
+def test_other_roots_are_kept_unless_pruned(tmp_path: Path, seeds_copy: Path):
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "note.txt").write_text("Headline\n\nThe Wakefield council report was published on Monday.", encoding="utf-8")
+    _run([seeds_copy, extra], tmp_path / "ix")
+    (extra / "note.txt").unlink()
+    assert _run([seeds_copy], tmp_path / "ix").documents_removed == 0
+    assert _run([seeds_copy], tmp_path / "ix", prune=True).documents_removed == 1
+
+
+def test_failure_before_publishing_keeps_the_previous_index(tmp_path: Path, seeds_copy: Path, monkeypatch):
+    _run([seeds_copy], tmp_path / "ix")
+    manifest_before = (tmp_path / "ix" / "manifest.json").read_text()
+    (seeds_copy / "new.txt").write_text("Headline\n\nA new article about Wakefield.", encoding="utf-8")
+
+    def boom(*a, **k):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rag.ingest.write_manifest", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _run([seeds_copy], tmp_path / "ix")
+    assert (tmp_path / "ix" / "manifest.json").read_text() == manifest_before
+    with Index.open(tmp_path / "ix") as index:
+        assert index.manifest.documents == 2
+        assert not store.bm25_search(index.conn, "Wakefield", 5)
+    files = sorted(p.name for p in (tmp_path / "ix").iterdir() if not p.name.startswith("."))
+    assert files == sorted(["manifest.json", json.loads(manifest_before)["sqlite_file"],
+                            json.loads(manifest_before)["faiss_file"]])
+
+
+def test_second_writer_is_refused(tmp_path: Path):
+    with writer_lock(tmp_path / "ix"):
+        with pytest.raises(LockedError, match="another ingest"):
+            _run([SEEDS], tmp_path / "ix")
+
+
+def test_switching_embedder_without_rebuild_is_an_error(tmp_path: Path, monkeypatch):
+    _run([SEEDS], tmp_path / "ix")
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    manifest["embedder_id"] = "sentence-transformers:some-other-model"
+    (tmp_path / "ix" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RagError, match="rebuild"):
+        _run([SEEDS], tmp_path / "ix")
+    report = _run([SEEDS], tmp_path / "ix", rebuild=True)
+    assert report.documents_new == 2
+
+
+def test_bad_files_are_skipped_and_the_rest_ingested(tmp_path: Path, seeds_copy: Path):
+    (seeds_copy / "empty.txt").write_bytes(b"")
+    (seeds_copy / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    warnings: list[str] = []
+    report = ingest([seeds_copy], tmp_path / "ix", embedder_spec="offline", progress=False, warn=warnings.append)
+    assert report.documents_new == 2
+    assert len(report.skipped) == 2 and len(warnings) == 2
+    assert all("\n" not in w for w in warnings)
+
+
+def test_chunk_settings_change_rechunks(tmp_path: Path):
+    first = _run([SEEDS], tmp_path / "ix")
+    second = _run([SEEDS], tmp_path / "ix", chunk_size=300, chunk_overlap=50)
+    assert second.documents_updated == 2 and second.chunks_total > first.chunks_total
+    with Index.open(tmp_path / "ix") as index:
+        assert index.manifest.chunk_size == 300

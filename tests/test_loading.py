@@ -1,0 +1,96 @@
+"""Files of every supported kind load; bad ones are skipped with a reason, never a crash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rag.loading import RawDocument, Skipped, decode_text, discover, read_document
+
+
+def _pdf_bytes(text: str) -> bytes:
+    """A minimal one-page PDF with `text`, written by hand so the test needs no PDF writer."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def test_utf8_latin1_and_bom_decode():
+    assert decode_text("café – ok".encode("utf-8")) == "café – ok"
+    assert decode_text("\ufeffhello".encode("utf-8")) == "hello"
+    latin = "Le conseil a déclaré que les enfants étaient en sécurité à l'école.".encode("latin-1")
+    assert "déclaré" in (decode_text(latin) or "")
+
+
+def test_binary_is_refused():
+    assert decode_text(b"\x00\x01\x02\x03" * 100) is None
+    assert decode_text(os.urandom(4096)) is None
+
+
+def test_read_kinds(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("Title\n\nSome article text here.", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# A markdown title\n\nBody text of the note.", encoding="utf-8")
+    (tmp_path / "c.html").write_text(
+        "<html><head><title>Page title</title></head><body><nav>Home | News</nav>"
+        "<article><h1>Council report</h1><p>The council published a long report on Tuesday about how "
+        "children were protected, and it found serious weaknesses in several areas of its work.</p>"
+        "<p>Officials said they would respond within a month to every recommendation in it.</p></article>"
+        "<script>alert(1)</script></body></html>",
+        encoding="utf-8",
+    )
+    (tmp_path / "d.pdf").write_bytes(_pdf_bytes("Hello from a PDF article"))
+    txt = read_document(tmp_path / "a.txt")
+    md = read_document(tmp_path / "b.md")
+    html = read_document(tmp_path / "c.html")
+    pdf = read_document(tmp_path / "d.pdf")
+    assert isinstance(txt, RawDocument) and "Some article text" in txt.text
+    assert isinstance(md, RawDocument) and md.title == "A markdown title" and "# " not in md.text
+    assert isinstance(html, RawDocument) and "serious weaknesses" in html.text
+    assert "alert(1)" not in html.text and "Home | News" not in html.text
+    assert isinstance(pdf, RawDocument) and "Hello from a PDF article" in pdf.text
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path: Path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + os.urandom(2000))
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+    reasons = {p: read_document(tmp_path / p) for p in ("empty.txt", "binary.txt", "broken.pdf")}
+    assert all(isinstance(r, Skipped) for r in reasons.values())
+    assert "empty" in reasons["empty.txt"].reason  # type: ignore[union-attr]
+    assert "binary" in reasons["binary.txt"].reason  # type: ignore[union-attr]
+
+
+def test_discover_walks_folders_once_per_real_file_and_survives_loops(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "b.html").write_text("x", encoding="utf-8")
+    (tmp_path / "notes.docx").write_bytes(b"x")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "sub" / "a.txt")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)  # a directory loop
+    (tmp_path / "self.txt").symlink_to(tmp_path / "self.txt")  # a file symlink loop
+    found = list(discover([tmp_path, tmp_path / "sub" / "a.txt"]))
+    files = [f for f in found if isinstance(f, Path)]
+    assert sorted(f.name for f in files) == ["a.txt", "b.html"]
+    skipped = [f for f in found if isinstance(f, Skipped)]
+    assert any("loop" in s.reason for s in skipped)
+
+
+def test_missing_path_is_reported(tmp_path: Path):
+    (item,) = list(discover([tmp_path / "nope"]))
+    assert isinstance(item, Skipped) and "no such file" in item.reason
