@@ -1,0 +1,67 @@
+"""The answer object every front end shares: text with [n] markers and verified citations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rag.retrieval import Passage
+
+ABSTAIN_TEXT = "The articles do not say."
+
+
+@dataclass
+class Citation:
+    """A verbatim quote: `document_text[start:end] == quote` (checked before it is shown)."""
+
+    n: int
+    chunk_id: int
+    source: str
+    title: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    embedder: str
+    generator: str
+    retrieval_mode: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    support: float | None = None
+
+    def to_json(self, display_source: Any = str) -> dict[str, Any]:
+        """The JSON contract of DESIGN.md (plus retrieval_mode and support)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [{**asdict(c), "source": display_source(c.source)} for c in self.citations],
+            "passages": [
+                {
+                    "rank": p.rank,
+                    "chunk_id": p.chunk_id,
+                    "source": display_source(p.source),
+                    "title": p.title,
+                    "start": p.start,
+                    "end": p.end,
+                    "score": round(p.score, 6),
+                    "text": p.text,
+                    "bm25_rank": p.bm25_rank,
+                    "dense_rank": p.dense_rank,
+                    "rerank_score": p.rerank_score,
+                }
+                for p in self.passages
+            ],
+            "embedder": self.embedder,
+            "generator": self.generator,
+            "retrieval_mode": self.retrieval_mode,
+            "support": None if self.support is None else round(self.support, 4),
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }

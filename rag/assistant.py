@@ -1,0 +1,155 @@
+"""Question in, Answer out: retrieval, then an extractive or LLM answer, then verification.
+
+Every front end (CLI, chat, UI, evaluation) goes through `Assistant.ask`, so they all give
+the same answers with the same guarantees: each citation's quote is the exact text at its
+offsets in the cleaned document, and when the evidence is too weak the assistant abstains
+and shows the closest passages instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag import store
+from rag.answer import ABSTAIN_TEXT, Answer, Citation
+from rag.extractive import SUPPORT_THRESHOLD, best_extract, trim
+from rag.index import Index
+from rag.questions import is_follow_up, standalone, validate
+from rag.retrieval import Passage, Retriever
+
+
+@dataclass
+class Conversation:
+    """What a chat remembers: the previous standalone question."""
+
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def previous(self) -> str | None:
+        return self.questions[-1] if self.questions else None
+
+
+class Assistant:
+    """Answers questions over one index. Load once, ask many times."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        mode: str = "hybrid",
+        k: int = 5,
+        embedder_spec: str | None = None,
+        llm: str | None = None,
+        reranker: str | None = None,
+        support_threshold: float = SUPPORT_THRESHOLD,
+    ) -> None:
+        self.index = Index.open(index_dir)
+        rerank_model = None
+        if reranker:
+            from rag.rerank import Reranker
+
+            rerank_model = Reranker(reranker)
+        self.retriever = Retriever(self.index, mode, reranker=rerank_model, embedder_spec=embedder_spec)
+        self.k = k
+        self.support_threshold = support_threshold
+        self.generator = None
+        if llm:
+            from rag.llm import LLMGenerator
+
+            self.generator = LLMGenerator(llm)
+        self._texts: dict[int, str] = {}
+
+    @property
+    def embedder_id(self) -> str:
+        return self.index.manifest.embedder_id
+
+    @property
+    def generator_name(self) -> str:
+        return self.generator.name if self.generator else "extractive"
+
+    def document_text(self, document_id: int) -> str:
+        if document_id not in self._texts:
+            self._texts[document_id] = store.document_text(self.index.conn, document_id)
+        return self._texts[document_id]
+
+    def cite(self, n: int, passage: Passage, start: int, end: int) -> Citation | None:
+        """A citation for passage.text[start:end], kept only if it matches the stored document."""
+        quote = passage.text[start:end]
+        doc_start, doc_end = passage.start + start, passage.start + end
+        if not quote.strip() or self.document_text(passage.document_id)[doc_start:doc_end] != quote:
+            return None
+        return Citation(n, passage.chunk_id, passage.source, passage.title, doc_start, doc_end, quote)
+
+    def ask(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Answer:
+        return _last(self.ask_stream(question, conversation, k))
+
+    def ask_stream(
+        self, question: str, conversation: Conversation | None = None, k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced (tokens with an LLM), then the final Answer."""
+        started = time.perf_counter()
+        question = validate(question)
+        previous = conversation.previous if conversation else None
+        if self.generator is not None and previous and is_follow_up(question):
+            query = self.generator.condense(question, previous)
+        else:
+            query = standalone(question, previous)
+        if conversation is not None:
+            conversation.questions.append(query)
+        retrieval = self.retriever.search(query, k or self.k)
+        timings = dict(retrieval.timings_ms)
+        passages = retrieval.passages
+        t = time.perf_counter()
+        answer: Answer | None = None
+        if self.generator is not None and passages:
+            for item in self.generator.generate(query, passages, self):
+                if isinstance(item, str):
+                    yield item
+                else:
+                    answer = item
+        if answer is None:
+            answer = self._extractive(query, passages)
+            yield answer.answer
+        timings["answer"] = (time.perf_counter() - t) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        answer.question = question
+        answer.timings_ms = timings
+        yield answer
+
+    def _extractive(self, query: str, passages: list[Passage]) -> Answer:
+        best = best_extract(
+            query,
+            passages,
+            lambda terms: store.document_frequencies(self.index.conn, terms),
+            self.index.manifest.chunks,
+        )
+        citation = None
+        if best is not None and best.support >= self.support_threshold:
+            start, end = trim(best.passage.text, best.start, best.end, query)
+            citation = self.cite(1, best.passage, start, end)
+        return self.answer_from(query, passages, [citation] if citation else [], best.support if best else 0.0)
+
+    def answer_from(
+        self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None
+    ) -> Answer:
+        if not citations:
+            return Answer(query, ABSTAIN_TEXT, True, [], passages, self.embedder_id, self.generator_name,
+                          self.retriever.mode, support=support)
+        if text is None:
+            text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        return Answer(query, text, False, citations, passages, self.embedder_id, self.generator_name,
+                      self.retriever.mode, support=support)
+
+    def close(self) -> None:
+        self.index.close()
+
+
+def _last(stream: Iterator[str | Answer]) -> Answer:
+    result = None
+    for item in stream:
+        result = item
+    assert isinstance(result, Answer)
+    return result

@@ -1,0 +1,208 @@
+"""`rag ask` and `rag chat`: answers with numbered, verbatim sources."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.cli.common import add_embedder_flag, add_json_flag, display_path, embedder_spec, index_path, print_json
+from rag.config import DEFAULT_SEEDS_DIR
+from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.answer import Answer
+    from rag.assistant import Assistant
+
+
+def _add_answer_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid", help="retrieval mode")
+    p.add_argument("--llm", metavar="SPEC", default=None,
+                   help="answer with a chat model via LangChain, e.g. ollama:llama3.2, openai:gpt-4o-mini ($RAG_LLM)")
+    p.add_argument("--llm-base-url", metavar="URL", default=None,
+                   help="OpenAI-compatible server for --llm openai:MODEL ($RAG_LLM_BASE_URL)")
+    p.add_argument("--rerank", metavar="MODEL", default=None, help="cross-encoder to rerank passages (name or path)")
+    add_embedder_flag(p)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "ask",
+        help="answer a question with cited passages",
+        description="Answer a question from the indexed articles, citing verbatim passages. "
+        "If there is no index yet, one is built from seeds/ first.",
+        epilog='examples:\n  rag ask "How many children were abused in Rotherham?"\n'
+        '  rag ask "Who leads the police watchdog?" --json\n'
+        "  rag ask --questions questions.txt --json   # one JSON object per line",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("question", nargs="?", help="the question (quote it)")
+    p.add_argument("--questions", metavar="FILE", type=Path, help="answer each line of FILE ('-' for stdin)")
+    p.add_argument("--explain", action="store_true", help="show each passage's BM25 rank, dense rank and fused score")
+    _add_answer_options(p)
+    add_json_flag(p)
+    p.set_defaults(handler=run_ask)
+
+    c = sub.add_parser(
+        "chat",
+        help="ask questions interactively; follow-ups keep context",
+        description="An interactive session: follow-up questions such as 'And in Oxford?' keep the context. "
+        "Empty line or Ctrl-D to quit.",
+    )
+    _add_answer_options(c)
+    c.set_defaults(handler=run_chat)
+
+
+def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assistant":
+    """Open the index, building it from seeds/ first if there is none yet."""
+    from rag.assistant import Assistant
+    from rag.manifest import read_manifest
+
+    directory = index_path(args)
+    if read_manifest(directory) is None:
+        if not DEFAULT_SEEDS_DIR.is_dir():
+            raise RagError(f"no index at {directory} and no {DEFAULT_SEEDS_DIR}/ folder here; run `rag ingest PATH` first")
+        from rag.cli.ingest_cmd import summary
+        from rag.ingest import ingest
+
+        print(f"No index at {directory} yet: building it from {DEFAULT_SEEDS_DIR}/ first.", file=sys.stderr)
+        report = ingest([DEFAULT_SEEDS_DIR], directory, embedder_spec=embedder_spec(args), progress=not quiet)
+        if not quiet:
+            print(summary(report), file=sys.stderr)
+    import os
+
+    llm = args.llm or os.environ.get("RAG_LLM") or None
+    if llm and (args.llm_base_url or os.environ.get("RAG_LLM_BASE_URL")):
+        llm = f"{llm}@{args.llm_base_url or os.environ['RAG_LLM_BASE_URL']}"
+    if args.k <= 0 or args.k > 50:
+        raise RagError("--k must be between 1 and 50")
+    return Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm,
+                     reranker=args.rerank)
+
+
+def render(answer: "Answer", *, explain: bool = False) -> str:
+    """The answer, then its numbered sources with title, place and quote."""
+    width = 100
+    lines = [textwrap.fill(answer.answer, width)]
+    if answer.abstained:
+        lines.append("")
+        lines.append("Closest passages:")
+        for p in answer.passages[:3]:
+            snippet = " ".join(p.text.split())
+            lines.append(f"  - {p.title} [{display_path(p.source)} {p.start}-{p.end}]")
+            lines.append(textwrap.indent(textwrap.fill(textwrap.shorten(snippet, 300), width - 6), "      "))
+    else:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            lines.append(f"  [{c.n}] {c.title} — {display_path(c.source)}, chars {c.start}-{c.end}")
+            lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", width - 6), "      "))
+    if explain:
+        lines.append("")
+        lines.append("Retrieved (rank: fused score, BM25 rank, dense rank):")
+        for p in answer.passages:
+            lines.append(
+                f"  {p.rank}. {p.score:.4f}  bm25={p.bm25_rank or '-'}  dense={p.dense_rank or '-'}"
+                f"  {display_path(p.source)} {p.start}-{p.end}"
+            )
+    lines.append("")
+    lines.append(f"({answer.generator}, {answer.retrieval_mode} retrieval, embedder {answer.embedder},"
+                 f" {answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    if bool(args.question) == bool(args.questions):
+        raise RagError("give a question, or --questions FILE (not both)")
+    assistant = open_assistant(args, quiet=args.json)
+    try:
+        if args.questions:
+            return _answer_file(assistant, args)
+        if args.json:
+            answer = assistant.ask(args.question)
+            print_json(answer.to_json(display_path))
+            return 0
+        answer = None
+        streamed = False
+        for item in assistant.ask_stream(args.question):
+            if isinstance(item, str):
+                if assistant.generator is not None:
+                    sys.stdout.write(item)
+                    sys.stdout.flush()
+                    streamed = True
+            else:
+                answer = item
+        if streamed:
+            sys.stdout.write("\n\n")
+        assert answer is not None
+        print(render(answer, explain=args.explain))
+        return 0
+    finally:
+        assistant.close()
+
+
+def _answer_file(assistant: "Assistant", args: argparse.Namespace) -> int:
+    """One question per line in, one answer per line out (JSON with --json); errors stay per line."""
+    source = sys.stdin if str(args.questions) == "-" else None
+    try:
+        handle = source or open(args.questions, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise RagError(f"cannot read {args.questions}: {exc.strerror}") from None
+    failures = 0
+    with handle:
+        for line in handle:
+            question = line.strip()
+            if not question:
+                continue
+            try:
+                answer = assistant.ask(question)
+            except RagError as exc:
+                failures += 1
+                if args.json:
+                    print_json({"question": question[:200], "error": str(exc)})
+                else:
+                    print(f"Error: {exc}", file=sys.stderr)
+                continue
+            if args.json:
+                print_json(answer.to_json(display_path))
+            else:
+                print(f"Q: {question}\n{render(answer, explain=args.explain)}\n")
+    return 1 if failures else 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from rag.assistant import Conversation
+
+    assistant = open_assistant(args)
+    conversation = Conversation()
+    print(f"Asking {assistant.index.manifest.documents} article(s) with {assistant.generator_name} answers."
+          " Empty line or Ctrl-D to quit.")
+    try:
+        while True:
+            try:
+                question = input("\n? ")
+            except EOFError:
+                print()
+                break
+            if not question.strip():
+                break
+            try:
+                answer = None
+                for item in assistant.ask_stream(question, conversation):
+                    if isinstance(item, str) and assistant.generator is not None:
+                        sys.stdout.write(item)
+                        sys.stdout.flush()
+                    elif not isinstance(item, str):
+                        answer = item
+                assert answer is not None
+                if answer.question != conversation.previous:
+                    print(f"(understood as: {conversation.previous})")
+                print(render(answer))
+            except RagError as exc:
+                print(f"Error: {exc}", file=sys.stderr)
+    finally:
+        assistant.close()
+    return 0

@@ -1,0 +1,119 @@
+"""Evaluation output: a terminal table, report.md, results.json and a PNG chart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rag.evaluation.runner import METRICS, Row
+
+COLUMNS = [
+    ("questions", "n"), ("hit_at_k", "hit@k"), ("mrr", "MRR"), ("evidence_recall_at_k", "evid@k"),
+    ("answer_accuracy", "acc"), ("exact_match", "EM"), ("f1", "F1"), ("citation_precision", "citP"),
+    ("citation_recall", "citR"), ("abstention_precision", "absP"), ("abstention_recall", "absR"),
+    ("mean_answer_chars", "chars"), ("latency_p50_ms", "p50ms"), ("latency_p95_ms", "p95ms"),
+]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
+
+
+def table(summary: dict[str, Any], by_type: dict[str, dict[str, Any]], markdown: bool = False) -> str:
+    header = ["set"] + [label for _, label in COLUMNS]
+    body = [["all"] + [_fmt(summary.get(key)) for key, _ in COLUMNS]]
+    body += [[name] + [_fmt(s.get(key)) for key, _ in COLUMNS] for name, s in by_type.items()]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    fmt = lambda row: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))  # noqa: E731
+    return "\n".join([fmt(header)] + [fmt(r) for r in body])
+
+
+def settings_line(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in settings.items())
+
+
+def compare(summary: dict[str, Any], old_path: Path) -> str:
+    try:
+        old = json.loads(old_path.read_text(encoding="utf-8"))["summary"]
+    except (OSError, ValueError, KeyError) as exc:
+        from rag.errors import RagError
+
+        raise RagError(f"cannot compare with {old_path}: not a results.json ({exc.__class__.__name__})") from None
+    lines = [f"Compared with {old_path}:"]
+    for key in METRICS:
+        new, before = summary.get(key), old.get(key)
+        if isinstance(new, (int, float)) and isinstance(before, (int, float)):
+            delta = new - before
+            lines.append(f"  {key:22s} {_fmt(before):>8s} -> {_fmt(new):>8s}  ({delta:+.3f})")
+    return "\n".join(lines)
+
+
+def write(out: Path, settings: dict[str, Any], summary: dict[str, Any], by_type: dict[str, dict[str, Any]],
+          rows: list[Row], extra_tables: dict[str, str] | None = None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.json"
+    results.write_text(json.dumps({"settings": settings, "summary": summary, "by_type": by_type,
+                                   "rows": [asdict(r) for r in rows]}, ensure_ascii=False, indent=1),
+                       encoding="utf-8")
+    wrong = [r for r in rows if (r.answerable and not r.correct) or (not r.answerable and not r.abstained)]
+    md = [
+        "# Evaluation report", "",
+        f"Settings: {settings_line(settings)}", "",
+        table(summary, by_type, markdown=True), "",
+    ]
+    for title, text in (extra_tables or {}).items():
+        md += [f"## {title}", "", text, ""]
+    md += [
+        "Columns: hit@k = an accepted answer in the top-k passages; evid@k = evidence quotes found in them;",
+        "acc = an accepted answer contained in a non-abstaining answer; citP/citR = citation precision/recall;",
+        "absP/absR = abstention precision/recall (unanswerable questions).", "",
+        f"## Misses ({len(wrong)})", "",
+    ]
+    for r in wrong[:200]:
+        expected = "(should abstain)" if not r.answerable else " / ".join(r.accepted)
+        md.append(f"- `{r.id}` [{r.type}] {r.question} — expected {expected}; got: {r.answer[:200]}")
+    report = out / "report.md"
+    report.write_text("\n".join(md) + "\n", encoding="utf-8")
+    chart = out / "chart.png"
+    _chart(chart, summary, by_type, settings)
+    return [report, results, chart]
+
+
+def _chart(path: Path, summary: dict[str, Any], by_type: dict[str, dict[str, Any]], settings: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = ["hit_at_k", "evidence_recall_at_k", "answer_accuracy", "citation_precision", "citation_recall",
+            "abstention_recall"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    values = [summary.get(k) or 0.0 for k in keys]
+    left.barh(keys, values, color="#3b6ea5")
+    left.set_xlim(0, 1)
+    left.set_title("Overall")
+    for y, v in enumerate(values):
+        left.text(min(v + 0.01, 0.9), y, f"{v:.2f}", va="center")
+    types = [t for t in by_type if t != "unanswerable"]
+    acc = [by_type[t].get("answer_accuracy") or 0.0 for t in types]
+    if "unanswerable" in by_type:
+        types.append("unanswerable (abstained)")
+        acc.append(by_type["unanswerable"].get("abstention_recall") or 0.0)
+    right.barh(types, acc, color="#6a9f58")
+    right.set_xlim(0, 1)
+    right.set_title("Answer accuracy by question type")
+    fig.suptitle(settings_line({k: settings[k] for k in ("dataset", "embedder", "mode", "generator") if k in settings}),
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

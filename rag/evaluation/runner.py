@@ -1,0 +1,169 @@
+"""Run questions through the real assistant and score retrieval, answers, citations, abstention."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rag.assistant import Assistant
+from rag.errors import RagError
+from rag.evaluation.dataset import EvalQuestion
+from rag.evaluation.metrics import (
+    contains_answer,
+    exact_match,
+    first_hit_rank,
+    normalize_answer,
+    percentile,
+    token_f1,
+)
+
+# The metrics every report shows, in order; `--fail-under` accepts these names.
+METRICS = (
+    "hit_at_k", "mrr", "evidence_recall_at_k", "answer_accuracy", "exact_match", "f1",
+    "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
+    "answered_rate", "mean_answer_chars", "latency_p50_ms", "latency_p95_ms",
+)
+
+
+@dataclass
+class Row:
+    """One question's outcome, written to results.json."""
+
+    id: str
+    type: str
+    question: str
+    answerable: bool
+    accepted: list[str]
+    answer: str
+    abstained: bool
+    support: float | None
+    hit_rank: int | None
+    evidence_recall: float | None
+    correct: bool
+    em: float
+    f1: float
+    citations: list[dict[str, Any]]
+    citations_correct: int
+    evidence_cited: float | None
+    passages: list[dict[str, Any]] = field(default_factory=list)
+    latency_ms: float = 0.0
+
+
+def _holds(text: str, needle: str) -> bool:
+    a, b = normalize_answer(text), normalize_answer(needle)
+    return bool(b) and b in a
+
+
+def _citation_ok(quote: str, q: EvalQuestion) -> bool:
+    if any(contains_answer(quote, [a]) for a in q.answers):
+        return True
+    nq = normalize_answer(quote)
+    return any(nq and (normalize_answer(e) in nq or nq in normalize_answer(e)) for e in q.evidence)
+
+
+def evaluate_question(assistant: Assistant, q: EvalQuestion, k: int) -> Row:
+    started = time.perf_counter()
+    try:
+        answer = assistant.ask(q.question, k=k)
+    except RagError as exc:
+        raise RagError(f"question {q.id}: {exc}") from None
+    latency = (time.perf_counter() - started) * 1000
+    texts = [p.text for p in answer.passages]
+    hit = first_hit_rank(texts, q.answers) if q.answerable else None
+    evidence_recall = None
+    if q.evidence:
+        evidence_recall = sum(any(_holds(t, e) for t in texts) for e in q.evidence) / len(q.evidence)
+    answered = not answer.abstained
+    correct = q.answerable and answered and contains_answer(answer.answer, q.answers)
+    quotes = [c.quote for c in answer.citations]
+    citations_correct = sum(_citation_ok(quote, q) for quote in quotes)
+    evidence_cited = None
+    if q.evidence and answered:
+        evidence_cited = sum(
+            any(_holds(e, quote) or _holds(quote, e) for quote in quotes) for e in q.evidence
+        ) / len(q.evidence)
+    import re
+
+    plain = re.sub(r"\s*\[\d+\]", "", answer.answer) if answered else ""
+    return Row(
+        id=q.id,
+        type=q.type,
+        question=q.question,
+        answerable=q.answerable,
+        accepted=q.answers,
+        answer=answer.answer,
+        abstained=answer.abstained,
+        support=answer.support,
+        hit_rank=hit,
+        evidence_recall=evidence_recall,
+        correct=bool(correct),
+        em=exact_match(plain, q.answers) if q.answerable else 0.0,
+        f1=token_f1(plain, q.answers) if q.answerable else 0.0,
+        citations=[asdict(c) for c in answer.citations],
+        citations_correct=citations_correct,
+        evidence_cited=evidence_cited,
+        passages=[{"rank": p.rank, "source": p.source, "start": p.start, "end": p.end, "score": p.score,
+                   "text": p.text} for p in answer.passages],
+        latency_ms=latency,
+    )
+
+
+def run(
+    assistant: Assistant,
+    questions: Sequence[EvalQuestion],
+    k: int,
+    progress: bool = True,
+    on_row: Callable[[Row], None] | None = None,
+) -> list[Row]:
+    import sys
+
+    from tqdm import tqdm
+
+    rows = []
+    for q in tqdm(questions, desc="Evaluating", unit="q", disable=not progress or None, file=sys.stderr, leave=False):
+        row = evaluate_question(assistant, q, k)
+        rows.append(row)
+        if on_row:
+            on_row(row)
+    return rows
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarise(rows: Sequence[Row]) -> dict[str, Any]:
+    """All metrics over `rows` (None where a metric does not apply to them)."""
+    answerable = [r for r in rows if r.answerable]
+    unanswerable = [r for r in rows if not r.answerable]
+    answered = [r for r in rows if not r.abstained]
+    abstained = [r for r in rows if r.abstained]
+    citations = sum(len(r.citations) for r in answered)
+    cited_ok = sum(r.citations_correct for r in answered)
+    latencies = [r.latency_ms for r in rows]
+    return {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "hit_at_k": _mean([float(r.hit_rank is not None) for r in answerable]),
+        "mrr": _mean([1.0 / r.hit_rank if r.hit_rank else 0.0 for r in answerable]),
+        "evidence_recall_at_k": _mean([r.evidence_recall for r in answerable if r.evidence_recall is not None]),
+        "answer_accuracy": _mean([float(r.correct) for r in answerable]),
+        "exact_match": _mean([r.em for r in answerable]),
+        "f1": _mean([r.f1 for r in answerable]),
+        "citation_precision": cited_ok / citations if citations else None,
+        "citation_recall": _mean([r.evidence_cited for r in answerable if r.evidence_cited is not None]),
+        "abstention_precision": _mean([float(not r.answerable) for r in abstained]) if abstained else None,
+        "abstention_recall": _mean([float(r.abstained) for r in unanswerable]),
+        "answered_rate": _mean([float(not r.abstained) for r in answerable]),
+        "mean_answer_chars": _mean([float(len(r.answer)) for r in answered]),
+        "latency_p50_ms": percentile(latencies, 0.5),
+        "latency_p95_ms": percentile(latencies, 0.95),
+    }
+
+
+def summarise_by_type(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
+    types = sorted({r.type for r in rows})
+    return {t: summarise([r for r in rows if r.type == t]) for t in types}

@@ -1,0 +1,53 @@
+"""The hybrid retriever as a LangChain `BaseRetriever`, so it composes with LangChain chains.
+
+    from rag.langchain_retriever import RagRetriever
+    retriever = RagRetriever.from_index(Path(".rag-index"), k=5)
+    docs = retriever.invoke("How many children were abused in Rotherham?")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from rag.index import Index
+from rag.retrieval import Retriever
+
+
+class RagRetriever(BaseRetriever):
+    """Returns passages as Documents whose metadata carries chunk id, source, title and offsets."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    retriever: Any
+    k: int = 5
+
+    @classmethod
+    def from_index(cls, index_dir: Path, *, mode: str = "hybrid", k: int = 5) -> "RagRetriever":
+        return cls(retriever=Retriever(Index.open(index_dir), mode), k=k)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        assert isinstance(self.retriever, Retriever)
+        passages = self.retriever.search(query, self.k).passages
+        return [
+            Document(
+                page_content=p.text,
+                metadata={
+                    "rank": p.rank,
+                    "chunk_id": p.chunk_id,
+                    "source": p.source,
+                    "title": p.title,
+                    "start": p.start,
+                    "end": p.end,
+                    "score": p.score,
+                    "bm25_rank": p.bm25_rank,
+                    "dense_rank": p.dense_rank,
+                },
+            )
+            for p in passages
+        ]

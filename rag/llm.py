@@ -1,0 +1,175 @@
+"""Answers from a chat model through LangChain, checked against the passages before shown.
+
+The chain numbers the retrieved passages, asks for [n] citations, and streams tokens. The
+finished text is then verified: markers that point at no passage are dropped, each sentence
+must be supported by a passage it cites (its content words and every number it states are
+in that passage), and unsupported sentences are removed. If nothing supported is left, the
+assistant falls back to the extractive answer, or abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rag.answer import ABSTAIN_TEXT, Answer, Citation
+from rag.chunking import sentence_spans
+from rag.errors import RagError
+from rag.terms import content_terms, terms
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from rag.assistant import Assistant
+    from rag.retrieval import Passage
+
+NOT_FOUND = "NOT_FOUND"
+SYSTEM_PROMPT = (
+    "You answer questions about news articles using only the numbered passages given. "
+    "Answer in one or two short sentences. After each sentence put the number of the passage "
+    "that supports it in square brackets, like [1] or [2][3]. Do not use outside knowledge. "
+    f"If the passages do not contain the answer, reply with exactly {NOT_FOUND}."
+)
+CONDENSE_PROMPT = (
+    "Rewrite the follow-up question so that it can be understood without the previous one. "
+    "Reply with the rewritten question only.\n\nPrevious question: {previous}\nFollow-up: {question}"
+)
+_MARKER = re.compile(r"\s*\[(\d+)\]")
+_NUMBER = re.compile(r"\d[\d,.]*")
+SUPPORT_MIN = 0.6
+PROVIDER_PACKAGES = {"openai": "langchain-openai", "ollama": "langchain-ollama", "anthropic": "langchain-anthropic"}
+
+
+def parse_llm_spec(spec: str) -> tuple[str, str, str | None]:
+    """'provider:model[@base_url]' -> (provider, model, base_url)."""
+    base_url = None
+    if "@" in spec:
+        spec, base_url = spec.split("@", 1)
+    provider, sep, model = spec.partition(":")
+    if not sep or not provider or not model:
+        raise RagError(f"--llm must look like PROVIDER:MODEL (e.g. ollama:llama3.2, openai:gpt-4o-mini), not '{spec}'")
+    return provider, model, base_url
+
+
+def build_chat_model(spec: str) -> "BaseChatModel":
+    """A LangChain chat model from a spec, with an install hint when the provider is missing."""
+    import os
+
+    from langchain.chat_models import init_chat_model
+
+    provider, model, base_url = parse_llm_spec(spec)
+    kwargs: dict[str, Any] = {"temperature": 0}
+    if base_url:
+        kwargs["base_url"] = base_url
+        if provider == "openai":
+            kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
+    try:
+        return init_chat_model(model, model_provider=provider, **kwargs)
+    except (ImportError, AttributeError):  # the provider's integration package is not installed
+        package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider}")
+        raise RagError(f"the {provider} provider needs `pip install {package}`") from None
+    except ValueError as exc:
+        raise RagError(f"cannot use --llm {spec}: {' '.join(str(exc).split())[:200]}") from None
+
+
+def number_passages(passages: Sequence["Passage"]) -> str:
+    return "\n\n".join(f"[{i}] {p.title}\n{p.text}" for i, p in enumerate(passages, start=1))
+
+
+def supported(sentence: str, passage_text: str) -> bool:
+    """Does the passage hold the sentence's content words (most of them) and all its numbers?"""
+    words = content_terms(sentence)
+    if not words:
+        return False
+    have = set(terms(passage_text))
+    share = sum(1 for w in words if w in have) / len(words)
+    numbers = [n.rstrip(".,") for n in _NUMBER.findall(sentence)]
+    return share >= SUPPORT_MIN and all(n in passage_text for n in numbers)
+
+
+def _best_quote(sentence: str, passage_text: str) -> tuple[int, int]:
+    """The passage sentence that shares most content words with an answer sentence."""
+    wanted = set(content_terms(sentence))
+    best, best_score = (0, len(passage_text)), -1
+    for start, end in sentence_spans(passage_text):
+        score = len(wanted & set(terms(passage_text[start:end])))
+        if score > best_score:
+            best, best_score = (start, end), score
+    return best
+
+
+class LLMGenerator:
+    """Turns passages into a cited answer with a chat model; `model` may be injected (tests)."""
+
+    def __init__(self, spec: str, model: "BaseChatModel | None" = None) -> None:
+        self.name = "llm:" + spec.split("@", 1)[0]
+        self.model = model if model is not None else build_chat_model(spec)
+
+    def _chain(self):  # type: ignore[no-untyped-def]
+        from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.prompts import ChatPromptTemplate
+
+        prompt = ChatPromptTemplate.from_messages(
+            [("system", SYSTEM_PROMPT), ("human", "Passages:\n\n{context}\n\nQuestion: {question}")]
+        )
+        return prompt | self.model | StrOutputParser()
+
+    def condense(self, question: str, previous: str) -> str:
+        """A follow-up rewritten into a standalone question by the model."""
+        from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.prompts import ChatPromptTemplate
+
+        chain = ChatPromptTemplate.from_messages([("human", CONDENSE_PROMPT)]) | self.model | StrOutputParser()
+        try:
+            rewritten = chain.invoke({"previous": previous, "question": question}).strip()
+        except Exception:  # noqa: BLE001 - a failing model must not break the chat
+            return question
+        return rewritten.splitlines()[0].strip() if rewritten else question
+
+    def generate(self, question: str, passages: list["Passage"], assistant: "Assistant") -> Iterator[str | Answer | None]:
+        """Stream tokens, then yield the verified Answer (or None to fall back to extractive)."""
+        text = ""
+        try:
+            for token in self._chain().stream({"context": number_passages(passages), "question": question}):
+                text += token
+                yield token
+        except Exception as exc:  # noqa: BLE001 - network, auth, server errors
+            raise RagError(f"the language model failed: {' '.join(str(exc).split())[:200]}") from None
+        answer = self.verify(question, text, passages, assistant)
+        if answer is not None:
+            yield answer
+
+    def verify(self, question: str, text: str, passages: list["Passage"], assistant: "Assistant") -> Answer | None:
+        """Keep only the sentences a cited passage supports; renumber citations from 1."""
+        if NOT_FOUND in text or not text.strip():
+            return Answer(question, ABSTAIN_TEXT, True, [], passages, assistant.embedder_id, self.name,
+                          assistant.retriever.mode)
+        kept: list[str] = []
+        citations: list[Citation] = []
+        by_passage: dict[int, int] = {}
+        for start, end in sentence_spans(text):
+            raw = text[start:end]
+            markers = [int(m) for m in _MARKER.findall(raw)]
+            sentence = _MARKER.sub("", raw).strip()
+            valid = [m for m in dict.fromkeys(markers) if 1 <= m <= len(passages)]
+            good = [m for m in valid if supported(sentence, passages[m - 1].text)]
+            if not sentence or not good:
+                continue
+            numbers = []
+            for m in good:
+                if m not in by_passage:
+                    passage = passages[m - 1]
+                    q_start, q_end = _best_quote(sentence, passage.text)
+                    citation = assistant.cite(len(citations) + 1, passage, q_start, q_end)
+                    if citation is None:
+                        continue
+                    citations.append(citation)
+                    by_passage[m] = citation.n
+                numbers.append(by_passage[m])
+            if numbers:
+                kept.append(sentence + "".join(f" [{n}]" for n in numbers))
+        if not kept:
+            return None
+        return Answer(question, " ".join(kept), False, citations, passages, assistant.embedder_id, self.name,
+                      assistant.retriever.mode)

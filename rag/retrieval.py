@@ -1,0 +1,140 @@
+"""Hybrid retrieval: BM25 (SQLite FTS5) and dense (FAISS) rankings fused by reciprocal rank.
+
+Each ranker returns its top candidates; reciprocal-rank fusion needs no score calibration
+between them. An optional cross-encoder reorders the fused list. Chunks that overlap an
+already chosen passage of the same document, or repeat its text, are dropped, so the same
+passage is never shown twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rag import store
+from rag.errors import RagError
+from rag.index import Index
+
+if TYPE_CHECKING:
+    from rag.rerank import Reranker
+
+MODES = ("hybrid", "lexical", "dense")
+RRF_K = 60
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with where it sits in its document and why it was chosen."""
+
+    rank: int
+    chunk_id: int
+    document_id: int
+    source: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+    rerank_score: float | None = None
+
+
+@dataclass
+class Retrieval:
+    passages: list[Passage]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal-rank fusion: sum over rankings of 1 / (k + rank), rank from 1."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def _overlaps(a: Passage, b: Passage) -> bool:
+    if a.text == b.text:
+        return True
+    if a.document_id != b.document_id:
+        return False
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return shared > 0.5 * min(a.end - a.start, b.end - b.start)
+
+
+class Retriever:
+    """Finds the passages most likely to answer a question."""
+
+    def __init__(
+        self,
+        index: Index,
+        mode: str = "hybrid",
+        *,
+        candidates: int = 50,
+        reranker: "Reranker | None" = None,
+        embedder_spec: str | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise RagError(f"unknown retrieval mode '{mode}'; choose one of {', '.join(MODES)}")
+        self.index = index
+        self.mode = mode
+        self.candidates = candidates
+        self.reranker = reranker
+        self.embedder = index.embedder(embedder_spec) if mode != "lexical" else None
+
+    def search(self, question: str, k: int = 5) -> Retrieval:
+        timings: dict[str, float] = {}
+        n = max(self.candidates, 4 * k)
+        lexical: list[int] = []
+        dense: list[int] = []
+        if self.mode in ("hybrid", "lexical"):
+            t = time.perf_counter()
+            lexical = [cid for cid, _ in store.bm25_search(self.index.conn, question, n)]
+            timings["bm25"] = (time.perf_counter() - t) * 1000
+        if self.mode in ("hybrid", "dense") and self.embedder is not None:
+            t = time.perf_counter()
+            vector = self.embedder.encode_query(question)
+            timings["embed"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            dense = [cid for cid, _ in self.index.vectors.search(vector, n)]
+            timings["dense"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        fused = rrf([r for r in (lexical, dense) if r])
+        order = sorted(fused, key=lambda cid: (-fused[cid], cid))
+        chunks = store.get_chunks(self.index.conn, order[: max(3 * k, 20)])
+        bm25_rank = {cid: i for i, cid in enumerate(lexical, start=1)}
+        dense_rank = {cid: i for i, cid in enumerate(dense, start=1)}
+        candidates = [
+            Passage(
+                rank=0,
+                chunk_id=cid,
+                document_id=c.document_id,
+                source=c.source,
+                title=c.title,
+                start=c.start,
+                end=c.end,
+                text=c.text,
+                score=fused[cid],
+                bm25_rank=bm25_rank.get(cid),
+                dense_rank=dense_rank.get(cid),
+            )
+            for cid in order
+            if (c := chunks.get(cid)) is not None
+        ]
+        timings["fuse"] = (time.perf_counter() - t) * 1000
+        if self.reranker is not None and candidates:
+            t = time.perf_counter()
+            candidates = self.reranker.rerank(question, candidates)
+            timings["rerank"] = (time.perf_counter() - t) * 1000
+        chosen: list[Passage] = []
+        for passage in candidates:
+            if any(_overlaps(passage, other) for other in chosen):
+                continue
+            passage.rank = len(chosen) + 1
+            chosen.append(passage)
+            if len(chosen) == k:
+                break
+        return Retrieval(chosen, timings)

@@ -1,0 +1,157 @@
+"""Answers cite verbatim, verified passages; weak evidence means abstaining; any text is a safe query."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag import store
+from rag.answer import ABSTAIN_TEXT
+from rag.assistant import Assistant, Conversation
+from rag.cli import main
+from rag.errors import RagError
+from rag.questions import standalone
+
+
+@pytest.fixture(scope="module")
+def assistant(seed_index: Path):  # type: ignore[no-untyped-def]
+    a = Assistant(seed_index, embedder_spec="offline")
+    yield a
+    a.close()
+
+
+def _check_citations(assistant: Assistant, answer) -> None:  # type: ignore[no-untyped-def]
+    for c in answer.citations:
+        chunk = store.get_chunks(assistant.index.conn, [c.chunk_id])[c.chunk_id]
+        text = store.document_text(assistant.index.conn, chunk.document_id)
+        assert text[c.start : c.end] == c.quote
+        assert f"[{c.n}]" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many children were sexually abused in Rotherham?", "1,400"),
+        ("Who is the chief inspector of schools?", "Wilshaw"),
+        ("What did the LGA call for?", "independent review"),
+        ("Who leads Her Majesty's Inspectorate of Constabulary?", "Sir Tom"),
+    ],
+)
+def test_answers_hold_the_fact_and_cite_verbatim(assistant: Assistant, question: str, expected: str):
+    answer = assistant.ask(question)
+    assert not answer.abstained
+    assert expected in answer.answer
+    assert answer.citations and any(expected in c.quote for c in answer.citations)
+    _check_citations(assistant, answer)
+    assert len(answer.answer) < 300
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who is the Home Secretary?", "What is the capital of Australia?", "How many people did the gunman kill in Texas?"],
+)
+def test_abstains_when_the_articles_do_not_say(assistant: Assistant, question: str):
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.answer == ABSTAIN_TEXT
+    assert answer.citations == [] and answer.passages  # the closest passages are still shown
+
+
+@pytest.mark.parametrize(
+    "question",
+    ['"unbalanced quote', "NEAR(abuse children)", "abuse AND OR NOT", "(((", "*", "children*", "title:abuse",
+     "a - b + c", "'; DROP TABLE chunks; --", "^abuse", "{children}"],
+)
+def test_any_text_is_a_safe_query(assistant: Assistant, question: str):
+    assistant.ask(question)  # must not raise
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x01\x02"])
+def test_empty_questions_are_a_clear_error(assistant: Assistant, question: str):
+    with pytest.raises(RagError, match="empty"):
+        assistant.ask(question)
+
+
+def test_huge_question_is_refused(assistant: Assistant):
+    with pytest.raises(RagError, match="limit"):
+        assistant.ask("abuse " * 20_000)
+
+
+def test_follow_up_keeps_context(assistant: Assistant):
+    conversation = Conversation()
+    first = assistant.ask("How many children were abused in Rotherham?", conversation)
+    assert "1,400" in first.answer
+    second = assistant.ask("And in Oxford?", conversation)
+    assert conversation.previous == "How many children were abused in Oxford?"
+    assert "300" in second.answer
+
+
+def test_standalone_rewrites_only_follow_ups():
+    assert standalone("Who wrote the letter?", "How many?") == "Who wrote the letter?"
+    assert standalone("And in Oxford?", "How many children were abused in Rotherham?") == (
+        "How many children were abused in Oxford?"
+    )
+    assert standalone("what about the police?", "What did Ofsted say?").startswith("What did Ofsted say")
+
+
+def test_modes_and_overlap_free_passages(assistant: Assistant):
+    for mode in ("lexical", "dense", "hybrid"):
+        a = Assistant(assistant.index.directory, mode=mode, embedder_spec="offline")
+        try:
+            passages = a.retriever.search("Rotherham abuse report", 5).passages
+        finally:
+            a.close()
+        assert passages
+        for i, p in enumerate(passages):
+            for q in passages[i + 1 :]:
+                if p.document_id == q.document_id:
+                    shared = min(p.end, q.end) - max(p.start, q.start)
+                    assert shared <= 0.5 * min(p.end - p.start, q.end - q.start)
+        if mode == "lexical":
+            assert all(p.dense_rank is None for p in passages)
+
+
+def test_json_contract(capsys, seed_index: Path):
+    code = main(["--index", str(seed_index), "ask", "How many children were sexually abused in Rotherham?", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    for key in ("question", "answer", "abstained", "citations", "passages", "embedder", "generator", "timings_ms"):
+        assert key in out
+    assert set(out["citations"][0]) >= {"n", "chunk_id", "source", "title", "start", "end", "quote"}
+    assert set(out["passages"][0]) >= {"rank", "chunk_id", "source", "title", "start", "end", "score", "text"}
+    assert out["generator"] == "extractive" and out["embedder"].startswith("offline")
+
+
+def test_questions_file_gives_one_json_line_each(capsys, seed_index: Path, tmp_path: Path):
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were abused in Rotherham?\n\nWho is the Home Secretary?\n", encoding="utf-8")
+    code = main(["--index", str(seed_index), "ask", "--questions", str(questions), "--json"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0 and len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert "1,400" in first["answer"] and second["abstained"] is True
+
+
+def test_explain_shows_ranks(capsys, seed_index: Path):
+    main(["--index", str(seed_index), "ask", "Rotherham", "--explain"])
+    out = capsys.readouterr().out
+    assert "bm25=" in out and "dense=" in out
+
+
+def test_ask_errors_are_one_line(capsys, seed_index: Path):
+    code = main(["--index", str(seed_index), "ask", "   "])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1
+
+
+def test_langchain_retriever(seed_index: Path):
+    from langchain_core.retrievers import BaseRetriever
+
+    from rag.langchain_retriever import RagRetriever
+
+    retriever = RagRetriever.from_index(seed_index, k=3)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("How many children were abused in Rotherham?")
+    assert len(docs) == 3 and "1,400" in " ".join(d.page_content for d in docs)
+    assert {"chunk_id", "source", "start", "end"} <= set(docs[0].metadata)
