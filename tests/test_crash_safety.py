@@ -1,0 +1,95 @@
+"""A killed ingest leaves the previous index whole; readers never see a half-written one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from rag import store
+from rag.assistant import Assistant
+from rag.index import Index
+from rag.ingest import ingest
+
+from .conftest import REPO, SEEDS
+
+# Runs an ingest in a child process that SIGKILLs itself in the middle: after the new
+# generation's SQLite file has been written to and vectors are being added, before publishing.
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    import rag.ingest as ingest_module
+
+    calls = 0
+    real_flush = ingest_module._PendingEmbeddings.flush
+
+    def flush(self):
+        global calls
+        calls += 1
+        if calls == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_flush(self)
+
+    ingest_module._PendingEmbeddings.flush = flush
+    ingest_module.EMBED_BATCH = 4
+    ingest_module.ingest([Path(sys.argv[1])], Path(sys.argv[2]), embedder_spec="offline", progress=False)
+    """
+)
+
+
+def _consistent(index_dir: Path) -> tuple[int, int]:
+    with Index.open(index_dir) as index:
+        ids = set(store.chunk_ids(index.conn))
+        assert ids == set(index.vectors.ids().tolist())
+        return index.manifest.documents, len(ids)
+
+
+def test_sigkill_mid_ingest_keeps_the_previous_index(tmp_path: Path, seeds_copy: Path):
+    index_dir = tmp_path / "ix"
+    ingest([seeds_copy], index_dir, embedder_spec="offline", progress=False)
+    before = _consistent(index_dir)
+    for i in range(6):
+        (seeds_copy / f"extra-{i}.txt").write_text(
+            f"Extra story {i}\n\n" + " ".join(f"Sentence {j} of extra story {i} mentions Wakefield." for j in range(40)),
+            encoding="utf-8",
+        )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO)]))}
+    proc = subprocess.run([sys.executable, "-c", KILLER, str(seeds_copy), str(index_dir)], env=env, cwd=REPO)
+    assert proc.returncode == -signal.SIGKILL
+    assert _consistent(index_dir) == before
+    assistant = Assistant(index_dir, embedder_spec="offline")
+    try:
+        answer = assistant.ask("How many children were sexually abused in Rotherham?")
+    finally:
+        assistant.close()
+    assert "1,400" in answer.answer
+    # The next ingest cleans up the dead run's files and completes.
+    report = ingest([seeds_copy], index_dir, embedder_spec="offline", progress=False)
+    assert report.documents_new == 6
+    assert _consistent(index_dir)[0] == before[0] + 6
+    names = {p.name for p in index_dir.iterdir() if p.name.startswith(("store-", "vectors-"))}
+    assert len(names) == 2
+
+
+def test_reader_keeps_its_generation_while_a_writer_publishes(tmp_path: Path, seeds_copy: Path):
+    index_dir = tmp_path / "ix"
+    ingest([seeds_copy], index_dir, embedder_spec="offline", progress=False)
+    reader = Assistant(index_dir, embedder_spec="offline")
+    try:
+        (seeds_copy / "ofsted-council-failings-put-children-at-risk.txt").unlink()
+        ingest([seeds_copy], index_dir, embedder_spec="offline", progress=False)
+        # The old generation's files are gone from the directory, but the open reader still
+        # sees its complete, consistent snapshot.
+        answer = reader.ask("What did the LGA call for?")
+        assert "independent review" in answer.answer
+    finally:
+        reader.close()
+    fresh = Assistant(index_dir, embedder_spec="offline")
+    try:
+        assert fresh.index.manifest.documents == 1
+    finally:
+        fresh.close()
