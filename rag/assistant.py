@@ -75,13 +75,23 @@ class Assistant:
             self._texts[document_id] = store.document_text(self.index.conn, document_id)
         return self._texts[document_id]
 
+    def document_context(self, document_id: int) -> str:
+        """The article with its title and outlet: where a detail the question names may sit."""
+        doc = self.index.conn.execute("SELECT title, COALESCE(outlet, '') FROM documents WHERE id = ?",
+                                      (document_id,)).fetchone()
+        return f"{doc[0]}\n{doc[1]}\n{self.document_text(document_id)}" if doc else ""
+
     def cite(self, n: int, passage: Passage, start: int, end: int) -> Citation | None:
-        """A citation for passage.text[start:end], kept only if it matches the stored document."""
-        quote = passage.text[start:end]
-        doc_start, doc_end = passage.start + start, passage.start + end
-        if not quote.strip() or self.document_text(passage.document_id)[doc_start:doc_end] != quote:
+        """A citation for document_text[start:end] (offsets into the whole cleaned article).
+
+        Kept only if the passage it was found through matches the stored article at its
+        offsets, so a quote can never come from a stale or mismatched chunk.
+        """
+        text = self.document_text(passage.document_id)
+        quote = text[start:end]
+        if not quote.strip() or text[passage.start : passage.end] != passage.text:
             return None
-        return Citation(n, passage.chunk_id, passage.source, passage.title, doc_start, doc_end, quote)
+        return Citation(n, passage.chunk_id, passage.source, passage.title, start, end, quote)
 
     def ask(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Answer:
         return _last(self.ask_stream(question, conversation, k))
@@ -125,10 +135,11 @@ class Assistant:
             passages,
             lambda terms: store.document_frequencies(self.index.conn, terms),
             self.index.manifest.chunks,
+            self,
         )
         citation = None
         if best is not None and best.support >= self.support_threshold:
-            start, end = trim(best.passage.text, best.start, best.end, query)
+            start, end = trim(best.text, best.start, best.end, query)
             citation = self.cite(1, best.passage, start, end)
         return self.answer_from(query, passages, [citation] if citation else [], best.support if best else 0.0)
 

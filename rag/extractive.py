@@ -18,10 +18,11 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rag.chunking import sentence_spans
 from rag.retrieval import Passage
-from rag.terms import STOP_WORDS, content_terms, terms, words
+from rag.terms import STOP_WORDS, content_terms, stem, terms, words
 
 #: Calibrated on eval/seed_questions.jsonl with `python -m bench.calibrate` (see README).
 SUPPORT_THRESHOLD = 0.5
@@ -44,15 +45,25 @@ _PERSON = re.compile(
     r"\b(?:Sir|Dame|Lord|Lady|Mr|Mrs|Ms|Dr|Professor|Chief Constable)\.?\s+[A-Z][\w'’-]+"
     r"|\b[A-Z][a-z][\w'’-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]+)+|\b[A-Z]{2,}s?\b"
 )
+_PRONOUN_START = re.compile(r"(?:In\s+(?:his|her|their)\s+\w+,\s+)?(?:He|She|They|His|Her|Their)\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+")
+
+
+class Documents(Protocol):
+    """Where the answerer reads whole articles (an answer may reach past its chunk)."""
+
+    def document_text(self, document_id: int) -> str: ...
+
+    def document_context(self, document_id: int) -> str: ...
 
 
 @dataclass(frozen=True)
 class Extract:
-    """A chosen span of one passage and how well it supports an answer."""
+    """A chosen span of one article, found through a passage, and how well it answers."""
 
     passage: Passage
-    start: int  # offsets into the passage text
+    text: str  # the whole cleaned document
+    start: int  # offsets into `text`
     end: int
     score: float
     support: float
@@ -94,60 +105,114 @@ def term_weights(question_terms: Sequence[str], df: dict[str, int], n_chunks: in
     return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in question_terms if df.get(t, 0) > 0}
 
 
+def specific_terms(question: str) -> list[str]:
+    """Stems of the question's names and numbers: the details an answer must be about.
+
+    "How many children were abused in Derby?" is not answered by a sentence about Rotherham,
+    however well the rest matches, so a name or number missing from the answer means abstain.
+    """
+    out = []
+    for i, m in enumerate(re.finditer(r"[^\W_]+", question)):
+        word = m.group()
+        if word.isdigit() or (i > 0 and word[0].isupper() and word.lower() not in STOP_WORDS):
+            out.append(stem(word.lower()))
+    return list(dict.fromkeys(out))
+
+
 def best_extract(
     question: str,
     passages: Sequence[Passage],
     document_frequency: Callable[[list[str]], dict[str, int]],
     n_chunks: int,
+    documents: Documents,
 ) -> Extract | None:
-    """The single best answering span among the top passages, or None if nothing matches."""
+    """The best answering span among the top passages, with its support (0 = do not answer).
+
+    `documents` gives the whole article, so a span can take in a sentence just outside its
+    chunk, and the article's context (text, title, outlet): a question naming a place or year
+    its article never mentions is about something else.
+    """
     q_terms = content_terms(question)
     if not q_terms or not passages:
         return None
     df = document_frequency(q_terms)
     weights = term_weights(q_terms, df, n_chunks)
     total = sum(weights.values())
-    unseen = [t for t in q_terms if df.get(t, 0) == 0]
     kind = question_type(question)
     q_words = set(words(question))
-    best: Extract | None = None
-    best_spans: list[tuple[int, int]] = []
-    best_index, best_typed = 0, True
+    best: tuple[float, Passage, list[tuple[int, int]], int, bool] | None = None
     for passage in passages[:PASSAGES_CONSIDERED]:
         spans = sentence_spans(passage.text)
+        sentence_terms = [set(terms(passage.text[a:b])) for a, b in spans]
         for i, (start, end) in enumerate(spans):
-            sentence = passage.text[start:end]
-            s_terms = set(terms(sentence))
-            # The sentence itself, helped a little by its neighbours ("it said" refers back).
-            context = s_terms | {t for j in (i - 1, i + 1) if 0 <= j < len(spans) for t in terms(passage.text[spans[j][0]:spans[j][1]])}
+            s_terms = sentence_terms[i]
+            # Neighbours help a little: "it said" refers back to the sentence before.
+            context = set().union(*(sentence_terms[j] for j in (i - 1, i + 1) if 0 <= j < len(spans)))
             hit = sum(w for t, w in weights.items() if t in s_terms)
             near = sum(w for t, w in weights.items() if t in context and t not in s_terms)
-            coverage = (hit + 0.5 * near) / total if total else 0.0
-            typed = _has_type(sentence, kind, q_words)
+            typed = _has_type(passage.text[start:end], kind, q_words)
             novel = bool(s_terms - set(q_terms) - _STOP_TERMS)
             # Weights fitted on the SQuAD answerable questions (bench/extractive_weights.py).
-            score = hit / total if total else 0.0
-            score += 0.25 * near / (total or 1.0) + (0.15 if typed else 0.0) + 0.05 / passage.rank
-            score += 0.0 if novel else -0.5
-            support = coverage * (1.0 if typed else 0.7)
-            if unseen and total:
-                # Unknown question words: a mild penalty, since a paraphrase also has some.
-                support *= total / (total + 0.5 * len(unseen) * max(weights.values()))
-            elif not total:
-                support = 0.0
-            if best is None or score > best.score:
-                best = Extract(passage, start, end, score, support)
-                best_spans, best_index, best_typed = spans, i, typed
-    if best is not None and not best_typed and kind != "other":
-        # The sentence that matches may not hold the answer ("... the chief inspector has
-        # claimed." then "Ofsted boss Sir Michael Wilshaw said ..."): add the neighbour that does.
-        for j in (best_index + 1, best_index - 1):
-            if 0 <= j < len(best_spans):
-                a, b = best_spans[j]
-                if _has_type(best.passage.text[a:b], kind, q_words):
-                    start, end = min(best.start, a), max(best.end, b)
-                    return Extract(best.passage, start, end, best.score, best.support / 0.7)
-    return best
+            score = (hit + 0.25 * near) / total if total else 0.0
+            score += (0.15 if typed else 0.0) + 0.05 / passage.rank + (0.0 if novel else -0.5)
+            if best is None or score > best[0]:
+                best = (score, passage, spans, i, typed)
+    if best is None:
+        return None
+    score, passage, spans, i, typed = best
+    text = documents.document_text(passage.document_id)
+    if text[passage.start : passage.end] != passage.text:
+        return None  # the store disagrees with itself: never quote from it
+    start, end = spans[i]
+    if kind == "entity" and _PRONOUN_START.match(passage.text[start:end]):
+        # "He wrote: ..." answers "Who wrote ...?" only with the sentence that names him,
+        # which may sit in the chunk before.
+        before = sentence_spans(text[max(0, passage.start + start - 600) : passage.start + start])
+        if before:
+            start, typed = before[-1][0] + max(0, passage.start + start - 600) - passage.start, True
+    if not typed and kind != "other":
+        # The matching sentence may not hold the answer ("... the chief inspector has claimed."
+        # then "Ofsted boss Sir Michael Wilshaw said ..."): take in the neighbour that does.
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(spans) and _has_type(passage.text[spans[j][0] : spans[j][1]], kind, q_words):
+                start, end, typed = min(start, spans[j][0]), max(end, spans[j][1]), True
+                break
+    support = _support(passage, spans, start, end, weights, typed, kind)
+    if _missing_detail(question, documents.document_context(passage.document_id)):
+        support = 0.0
+    return Extract(passage, text, passage.start + start, passage.start + end, score, support)
+
+
+def _missing_detail(question: str, context: str) -> bool:
+    """Does the question name something (a name, a number) the context never mentions?
+    "Scottish" still matches "Scotland": names agree on their first four letters."""
+    have = set(terms(context))
+    prefixes = {t[:4] for t in have if len(t) >= 4}
+    return any(t not in have and not (len(t) >= 5 and t[:4] in prefixes) for t in specific_terms(question))
+
+
+def _support(
+    passage: Passage,
+    spans: list[tuple[int, int]],
+    start: int,
+    end: int,
+    weights: dict[str, float],
+    typed: bool,
+    kind: str,
+) -> float:
+    """How well the span answers: 0 when it lacks the kind of answer asked for; otherwise the
+    weighted share of the question's indexed terms it holds (nearby sentences count half)."""
+    total = sum(weights.values())
+    if not total or (kind in ("number", "date") and not typed):
+        return 0.0
+    span_terms = set(terms(passage.text[max(start, 0) : end]))
+    around = set(
+        t for a, b in spans if (b <= start or a >= end) and (b >= start - 300 and a <= end + 300)
+        for t in terms(passage.text[a:b])
+    )
+    held = sum(w for t, w in weights.items() if t in span_terms)
+    nearby = sum(w for t, w in weights.items() if t in around and t not in span_terms)
+    return (held + 0.5 * nearby) / total * (1.0 if typed else 0.8)
 
 
 def trim(text: str, start: int, end: int, question: str, limit: int = MAX_ANSWER_CHARS) -> tuple[int, int]:
@@ -167,7 +232,7 @@ def trim(text: str, start: int, end: int, question: str, limit: int = MAX_ANSWER
                 break
             window = text[a:b]
             w_terms = set(terms(window))
-            score = len(q & w_terms) + (0.5 if _has_type(window, kind, q_words) else 0.0)
+            score = len(q & w_terms) + (100.0 if _has_type(window, kind, q_words) else 0.0)
             score += 0.5 if w_terms - q - _STOP_TERMS else 0.0
             score += (b - a) / 10_000  # prefer the longer of equal windows
             if score > best_score:

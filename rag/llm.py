@@ -161,7 +161,7 @@ class LLMGenerator:
                 if m not in by_passage:
                     passage = passages[m - 1]
                     q_start, q_end = _best_quote(sentence, passage.text)
-                    citation = assistant.cite(len(citations) + 1, passage, q_start, q_end)
+                    citation = assistant.cite(len(citations) + 1, passage, passage.start + q_start, passage.start + q_end)
                     if citation is None:
                         continue
                     citations.append(citation)
