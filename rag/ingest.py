@@ -70,6 +70,11 @@ def _text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def _embedding_input(title: str, text: str) -> str:
+    """What the embedder sees for a chunk: the article's headline, then the chunk."""
+    return text if text.startswith(title) else f"{title}\n\n{text}"
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -301,7 +306,9 @@ def _sync(
                 text=cleaned.text,
             )
             chunks = chunk_text(cleaned.text, size, overlap)
-            rows = [(c.ordinal, c.start, c.end, c.text, _text_hash(c.text)) for c in chunks]
+            # Chunks are embedded with their article's title for context; the hash covers both,
+            # so a vector is reused only when exactly the same input would be embedded again.
+            rows = [(c.ordinal, c.start, c.end, c.text, _text_hash(_embedding_input(cleaned.title, c.text))) for c in chunks]
             ids = store.insert_chunks(conn, doc_id, rows)
             report.chunks_new += len(ids)
             reuse_ids, reuse_vecs = [], []
@@ -312,7 +319,7 @@ def _sync(
                     reuse_ids.append(chunk_id)
                     reuse_vecs.append(vector)
                 else:
-                    pending.add(chunk_id, row[3])
+                    pending.add(chunk_id, _embedding_input(cleaned.title, row[3]))
             if reuse_ids:
                 vectors.add(np.asarray(reuse_ids, dtype=np.int64), np.vstack(reuse_vecs))
                 report.chunks_reused += len(reuse_ids)

@@ -38,16 +38,20 @@ class Reranker:
 
 
 def _load_cross_encoder(model: str):  # type: ignore[no-untyped-def]
+    """A CrossEncoder from a local directory, the cache, or a reachable hub; else a fast error."""
     from embeddings.errors import EmbedderError
-    from embeddings.sentence_transformers_backend import ensure_loadable
+    from embeddings.sentence_transformers_backend import _quiet_transformers, ensure_loadable
 
+    path = Path(model).expanduser()
     try:
-        local_only = ensure_loadable(model) if not Path(model).is_dir() else True
+        local_only = True if path.is_dir() else ensure_loadable(model)
     except EmbedderError as exc:
-        raise RagError(str(exc).replace("--embedder st:", "--rerank ")) from None
+        raise RagError(str(exc).replace("--embedder st:/path/to/model", "--rerank /path/to/model")
+                       .replace(", or use --embedder offline", ", or leave out --rerank")) from None
     from sentence_transformers import CrossEncoder
 
+    _quiet_transformers()
     try:
-        return CrossEncoder(model, local_files_only=bool(local_only)) if not Path(model).is_dir() else CrossEncoder(model)
+        return CrossEncoder(str(path.resolve()) if path.is_dir() else model, local_files_only=local_only)
     except (OSError, ValueError) as exc:
         raise RagError(f"cannot load cross-encoder '{model}': {' '.join(str(exc).split())[:200]}") from None

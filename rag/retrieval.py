@@ -47,12 +47,12 @@ class Retrieval:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
-    """Reciprocal-rank fusion: sum over rankings of 1 / (k + rank), rank from 1."""
+def rrf(rankings: list[list[int]], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion: sum over rankings of weight / (k + rank), rank from 1."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
         for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused
 
 
@@ -102,7 +102,7 @@ class Retriever:
             dense = [cid for cid, _ in self.index.vectors.search(vector, n)]
             timings["dense"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        fused = rrf([r for r in (lexical, dense) if r])
+        fused = rrf([lexical, dense], [1.0, self.embedder.fusion_weight if self.embedder else 0.0])
         order = sorted(fused, key=lambda cid: (-fused[cid], cid))
         chunks = store.get_chunks(self.index.conn, order[: max(3 * k, 20)])
         bm25_rank = {cid: i for i, cid in enumerate(lexical, start=1)}

@@ -1,0 +1,50 @@
+"""The embedder interface: LangChain's `Embeddings`, plus numpy batches, an id and a dimension.
+
+Every backend returns float32, L2-normalised rows, so inner product is cosine similarity and
+vectors from any backend can go straight into the FAISS index.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+
+class Embedder(Embeddings):
+    """Turns text into vectors. Subclasses implement `encode_documents` and `encode_query`."""
+
+    #: The factory string that re-creates this embedder (stored in the index manifest).
+    spec: str
+    #: A stable identity: two embedders with the same id give the same vectors.
+    id: str
+    dimension: int
+    #: Weight of this embedder's ranking when fused with BM25 by reciprocal rank.
+    fusion_weight: float = 1.0
+
+    @abstractmethod
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dimension) float32, rows L2-normalised (an empty text gives a zero row)."""
+
+    @abstractmethod
+    def encode_query(self, text: str) -> np.ndarray:
+        """(dimension,) float32, L2-normalised; may differ from the document encoding."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode_documents(texts).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_query(text).tolist()  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.id!r})"
+
+
+def l2_normalise(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length; all-zero rows stay zero."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32, copy=False)
