@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rag import store
 from rag.chunking import chunk_text
-from rag.cleaning import clean_news_text
+from rag.cleaning import clean_news_text, normalise
 from rag.evaluation.metrics import first_hit_rank, within_budget
 from rag.evaluation.squad import load_squad
 
@@ -33,7 +33,7 @@ def main() -> None:
     for title, text in documents.items():
         c = clean_news_text(text).text
         cleaned[title] = c
-        lost += sum(1 for para in text.split("\n\n") if para.strip() and para.strip() not in c)
+        lost += sum(1 for para in normalise(text).split("\n\n") if para.strip() and para.strip() not in c)
     print(f"{len(documents)} articles, {len(answerable)} answerable questions; paragraphs lost by cleaning: {lost}")
     print("| size | overlap | chunks | recall@1 | recall@5 | within 1,000 | within 3,000 | ms/query |")
     print("|---|---|---|---|---|---|---|---|")
