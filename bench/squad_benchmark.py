@@ -1,0 +1,136 @@
+"""The external benchmark: SQuAD 2.0 dev (first five articles) as an open corpus.
+
+Side by side in one run, on the same five articles:
+  - LangChain's BM25Retriever over RecursiveCharacterTextSplitter(1000, 200) chunks, answering
+    with the best BM25-scored sentence of its top chunk (a fair plain-BM25 answerer);
+  - this project's lexical-only, dense-only and hybrid modes through its own pipeline
+    (cleaning, chunking, index) and its extractive answerer with abstention.
+Retrieval: recall@1/3/5 (a gold answer string in the top-k passages, SQuAD normalisation) and
+within the first 1,000 / 3,000 characters of ranked context. Answers: containment and token F1
+on answerable questions (an abstention counts as wrong), the share answered, mean answer
+length, abstention on unanswerable questions, and ms per question.
+
+    .venv/bin/python bench/squad_benchmark.py [SQUAD_JSON] [--out bench/results/squad.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.assistant import Assistant
+from rag.chunking import sentence_spans
+from rag.evaluation.metrics import contains_answer, first_hit_rank, token_f1, within_budget
+from rag.evaluation.squad import SquadQuestion, load_squad, write_corpus
+from rag.ingest import ingest
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
+K = 10
+
+
+@dataclass
+class Outcome:
+    texts: list[str]
+    answer: str
+    abstained: bool
+    ms: float
+
+
+def langchain_bm25(documents: dict[str, str], questions: list[SquadQuestion]) -> list[Outcome]:
+    from langchain_community.retrievers import BM25Retriever
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+    from rank_bm25 import BM25Okapi
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    chunks = splitter.split_documents([Document(page_content=t, metadata={"title": k}) for k, t in documents.items()])
+    tokenize = lambda s: re.findall(r"\w+", s.lower())  # noqa: E731
+    retriever = BM25Retriever.from_documents(chunks, k=K, preprocess_func=tokenize)
+    out = []
+    for q in questions:
+        started = time.perf_counter()
+        texts = [d.page_content for d in retriever.invoke(q.question)]
+        sentences = [texts[0][a:b] for a, b in sentence_spans(texts[0])] if texts else []
+        answer = ""
+        if sentences:
+            scores = BM25Okapi([tokenize(s) or ["_"] for s in sentences]).get_scores(tokenize(q.question))
+            answer = sentences[max(range(len(sentences)), key=lambda i: scores[i])]
+        out.append(Outcome(texts, answer, False, (time.perf_counter() - started) * 1000))
+    return out
+
+
+def project(index: Path, mode: str, questions: list[SquadQuestion]) -> list[Outcome]:
+    assistant = Assistant(index, mode=mode, k=K)
+    out = []
+    try:
+        for q in questions:
+            started = time.perf_counter()
+            answer = assistant.ask(q.question)
+            ms = (time.perf_counter() - started) * 1000
+            text = re.sub(r"\s*\[\d+\]", "", answer.answer)
+            out.append(Outcome([p.text for p in answer.passages], text, answer.abstained, ms))
+    finally:
+        assistant.close()
+    return out
+
+
+def row(name: str, questions: list[SquadQuestion], outcomes: list[Outcome]) -> str:
+    pairs = list(zip(questions, outcomes))
+    answerable = [(q, o) for q, o in pairs if q.answerable]
+    unanswerable = [(q, o) for q, o in pairs if not q.answerable]
+    n = len(answerable)
+    ranks = [first_hit_rank(o.texts, q.answers) for q, o in answerable]
+    recall = lambda k: sum(1 for r in ranks if r is not None and r <= k) / n  # noqa: E731
+    b1 = sum(within_budget(o.texts, q.answers, 1000) for q, o in answerable) / n
+    b3 = sum(within_budget(o.texts, q.answers, 3000) for q, o in answerable) / n
+    contained = sum(not o.abstained and contains_answer(o.answer, q.answers) for q, o in answerable) / n
+    f1 = sum(0.0 if o.abstained else token_f1(o.answer, q.answers) for q, o in answerable) / n
+    answered = [o for _, o in answerable if not o.abstained]
+    chars = sum(len(o.answer) for o in answered) / max(len(answered), 1)
+    abstain = sum(o.abstained for _, o in unanswerable) / max(len(unanswerable), 1)
+    ms = sorted(o.ms for o in outcomes)[len(outcomes) // 2]
+    return (f"| {name} | {recall(1):.3f} | {recall(3):.3f} | {recall(5):.3f} | {b1:.3f} | {b3:.3f} | {contained:.3f} |"
+            f" {f1:.3f} | {len(answered) / n:.3f} | {chars:.0f} | {abstain:.3f} | {ms:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dataset", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "squad.md")
+    parser.add_argument("--embedder", default="offline")
+    args = parser.parse_args()
+    documents, questions = load_squad(args.dataset)
+    header = (
+        "| system | recall@1 | recall@3 | recall@5 | within 1,000 chars | within 3,000 chars | answer contains gold |"
+        " answer F1 | answered (answerable) | mean answer chars | abstained (unanswerable) | ms/question (p50) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [header, row("LangChain BM25Retriever, 1000/200 chunks, top BM25 sentence", questions,
+                         langchain_bm25(documents, questions))]
+    print(lines[0])
+    print(lines[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        write_corpus(documents, Path(tmp) / "corpus")
+        ingest([Path(tmp) / "corpus"], Path(tmp) / "index", embedder_spec=args.embedder, progress=False)
+        for mode in ("lexical", "dense", "hybrid"):
+            line = row(f"rag {mode} ({args.embedder}), extractive", questions, project(Path(tmp) / "index", mode, questions))
+            print(line)
+            lines.append(line)
+    answerable = sum(q.answerable for q in questions)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        "# SQuAD 2.0 dev, first five articles (open corpus)\n\n"
+        f"{len(documents)} articles, {answerable} answerable and {len(questions) - answerable} unanswerable questions;"
+        f" top-{K} passages per question. Produced by `python bench/squad_benchmark.py`.\n\n"
+        + "\n".join(lines) + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
