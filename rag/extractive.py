@@ -27,7 +27,7 @@ from rag.terms import STOP_WORDS, content_terms, stem, terms, words
 #: Calibrated on eval/seed_questions.jsonl with bench/calibrate.py: accuracy + abstention is
 #: flat at its best from 0.05 to 0.35; 0.2 is the middle of that range.
 SUPPORT_THRESHOLD = 0.2
-MAX_ANSWER_CHARS = 250
+MAX_ANSWER_CHARS = 320
 PASSAGES_CONSIDERED = 5
 
 _NUMBER_WORDS = frozenset(
