@@ -30,7 +30,7 @@ COMMANDS = ("ingest", "ask", "chat", "eval", "ui", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rag.cli import ask_cmd, eval_cmd, info_cmd, ingest_cmd
+    from rag.cli import ask_cmd, eval_cmd, info_cmd, ingest_cmd, ui_cmd
 
     parser = argparse.ArgumentParser(
         prog="rag",
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rag {__version__}")
     parser.add_argument("--index", metavar="DIR", help="index directory (default: $RAG_INDEX or ./.rag-index)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (ingest_cmd, ask_cmd, eval_cmd, info_cmd):
+    for module in (ingest_cmd, ask_cmd, eval_cmd, ui_cmd, info_cmd):
         module.register(sub)
     return parser
 

@@ -1,0 +1,83 @@
+"""`rag ui`: the web UI (Gradio), on 127.0.0.1 unless told otherwise.
+
+Gradio is imported only when the command runs, so `rag --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+
+from rag.cli.common import add_embedder_flag, embedder_spec, index_path
+from rag.errors import RagError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "ui",
+        help="open the web UI (chat with cited sources, uploads)",
+        description="Serve a web UI: a chat whose answers cite the articles, a sources panel, settings, "
+        "and uploads of .txt, .md, .html and .pdf files into the index. Listens on 127.0.0.1 only, "
+        "unless --host says otherwise; never shared publicly unless --share. Set RAG_UI_USER and "
+        "RAG_UI_PASSWORD to require a login. If there is no index yet, one is built from seeds/ first. "
+        "The app also serves an API endpoint /ask (gradio_client) returning the JSON of `rag ask --json`.",
+        epilog="examples:\n  rag ui                       # http://127.0.0.1:7860\n"
+        "  rag ui --port 8080\n"
+        "  RAG_UI_USER=me RAG_UI_PASSWORD=secret rag ui --host 0.0.0.0",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--share", action="store_true", help="also create a public gradio.live link (off by default)")
+    p.add_argument("--k", type=int, default=5, help="passages to retrieve by default (default 5)")
+    p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid",
+                   help="default retrieval mode")
+    p.add_argument("--llm", metavar="SPEC", default=None,
+                   help="offer answers from a chat model via LangChain, e.g. ollama:llama3.2 ($RAG_LLM)")
+    p.add_argument("--llm-base-url", metavar="URL", default=None,
+                   help="OpenAI-compatible server for --llm openai:MODEL ($RAG_LLM_BASE_URL)")
+    p.add_argument("--rerank", metavar="MODEL", default=None, help="cross-encoder to rerank passages")
+    add_embedder_flag(p)
+    p.set_defaults(handler=run)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.port <= 65535:
+        raise RagError("--port must be between 1 and 65535")
+    from rag.ui.service import MAX_K
+
+    if not 1 <= args.k <= MAX_K:
+        raise RagError(f"--k must be between 1 and {MAX_K}")
+    from rag.ui.app import auth_from_env, build_app, launch_app
+    from rag.ui.service import ensure_index
+
+    auth = auth_from_env()
+    directory = index_path(args)
+    spec = embedder_spec(args)
+    ensure_index(directory, spec)
+    llm = args.llm or os.environ.get("RAG_LLM") or None
+    base_url = args.llm_base_url or os.environ.get("RAG_LLM_BASE_URL")
+    if llm and base_url:
+        llm = f"{llm}@{base_url}"
+    if auth is None and (args.share or not _is_loopback(args.host)):
+        print("Warning: serving beyond this machine without a login; set RAG_UI_USER and RAG_UI_PASSWORD"
+              " to require one.", file=sys.stderr)
+    app = build_app(directory, k=args.k, mode=args.mode, llm=llm, embedder_spec=spec, reranker=args.rerank)
+    try:
+        launch_app(app, host=args.host, port=args.port, share=args.share, auth=auth)
+    except OSError as exc:
+        raise RagError(f"cannot serve on {args.host}:{args.port} ({exc}); try another --port") from None
+    finally:
+        app.rag_service.close()  # type: ignore[attr-defined]
+    return 0

@@ -1,0 +1,240 @@
+"""The Gradio app: chat with cited sources, settings, an index panel with uploads, and an API.
+
+`build_app(index_dir)` returns the Blocks; `launch_app(app, ...)` serves it (loopback by
+default). Tests launch it with `prevent_thread_lock=True` on a free port and close it.
+
+Security: chat messages are rendered with markdown off and HTML sanitising on, and every
+piece of text in them (questions, answers, quotes, titles) is escaped by `rag.ui.render`
+first, so it shows as text; the sources and index panels are HTML built by `rag.ui.render`
+from escaped text. Nothing a document or a question contains can add elements to the page.
+
+(No `from __future__ import annotations` here: Gradio reads the API function's type hints.)
+"""
+
+import os
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.assistant import Conversation
+from rag.cli.common import display_path
+from rag.errors import RagError
+from rag.retrieval import MODES
+from rag.ui import render
+from rag.ui.service import EXTRACTIVE, MAX_K, Service
+from rag.ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
+
+TITLE = "Ask the news articles"
+EXAMPLES = [
+    "How many children were sexually abused in Rotherham?",
+    "Who is the chief inspector of schools?",
+    "What did the LGA call for?",
+]
+
+
+def _history_with(history: list[dict[str, Any]] | None, user: str, bot: str) -> list[dict[str, Any]]:
+    return list(history or []) + [
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": bot},
+    ]
+
+
+def build_app(
+    index_dir: Path,
+    *,
+    k: int = 5,
+    mode: str = "hybrid",
+    llm: str | None = None,
+    embedder_spec: str | None = None,
+    reranker: str | None = None,
+    service: Service | None = None,
+) -> gr.Blocks:
+    """The UI over the index at `index_dir` (which must exist: see `service.ensure_index`).
+
+    The returned Blocks carries its `Service` as `app.rag_service` (close it after `app.close()`).
+    """
+    service = service or Service(index_dir, k=k, mode=mode, llm=llm, embedder_spec=embedder_spec, reranker=reranker)
+    try:
+        initial_info = render.index_html(service.info())
+    except RagError as exc:
+        initial_info = render.messages_text([f"Error: {exc}"])
+
+    # --- handlers --------------------------------------------------------------------------------
+
+    def respond(
+        message: str, history: list[dict[str, Any]], conversation: Conversation, k_value: float,
+        mode_value: str, generator: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer into the chat, then show its sources."""
+        if not message or not message.strip():
+            yield gr.skip(), conversation, gr.skip(), gr.skip()
+            return
+        if conversation is None:
+            conversation = Conversation()
+        history = _history_with(history, render.user_message(message), render.pending_message())
+        yield history, conversation, gr.skip(), ""
+        text = ""
+        try:
+            answer = None
+            for item in service.ask_stream(message, conversation, k=int(k_value), mode=mode_value,
+                                           generator=generator):
+                if isinstance(item, str):
+                    text += item
+                    if service.llm and generator != EXTRACTIVE:  # tokens: show them as they come
+                        history[-1] = {"role": "assistant", "content": render.streaming_message(text)}
+                        yield history, conversation, gr.skip(), ""
+                else:
+                    answer = item
+            assert answer is not None
+        except Exception as exc:  # noqa: BLE001 - shown in the chat instead of a silent failure
+            if isinstance(exc, RagError) or exc.__class__.__name__ == "EmbedderError":
+                message_text = str(exc)
+            else:
+                traceback.print_exc()
+                message_text = f"something went wrong ({exc.__class__.__name__}); see the server log"
+            history[-1] = {"role": "assistant", "content": render.error_message(message_text)}
+            yield history, conversation, gr.skip(), ""
+            return
+        history[-1] = {"role": "assistant", "content": render.answer_message(answer, conversation.previous)}
+        yield history, conversation, render.sources_html(answer, display_path), ""
+
+    def new_conversation() -> tuple[Any, ...]:
+        return [], Conversation(), render.empty_sources_html(), ""
+
+    def refresh_index() -> str:
+        try:
+            return render.index_html(service.info())
+        except RagError as exc:
+            return render.messages_text([f"Error: {exc}"])
+
+    def add_uploads(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        """Check and index uploaded files; bad ones are refused and the index is left as it was."""
+        if not files:
+            return render.messages_text([
+                "No files to add: choose .txt, .md, .html or .pdf files first (files of other types, or over "
+                f"{MAX_UPLOAD_BYTES // 2**20} MB, are refused as they are uploaded)."]), gr.skip(), gr.skip()
+        paths = [Path(f) for f in (files if isinstance(files, list) else [files])]
+        result = service.add_files([(p, p.name) for p in paths],
+                                   progress=lambda fraction, desc: progress(fraction, desc=desc))
+        return render.messages_text(result.messages()), refresh_index(), None
+
+    def ask(question: str, k: int = service.k, mode: str = service.mode) -> dict[str, Any]:
+        """Answer a question from the indexed articles; returns the JSON object of `rag ask --json`."""
+        try:
+            return service.ask(question, k=k, mode=mode).to_json(display_path)
+        except Exception as exc:
+            if isinstance(exc, RagError) or exc.__class__.__name__ == "EmbedderError":
+                raise gr.Error(str(exc)) from None
+            raise
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        conversation = gr.State(Conversation())
+        gr.Markdown(f"## {TITLE}\nAnswers quote the articles verbatim; each [n] is a source on the right. "
+                    "When the articles do not support an answer, the assistant says so and shows the closest "
+                    "passages instead.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="rag-chat",
+                    height=460,
+                    render_markdown=False,  # text is escaped HTML from rag.ui.render, never markdown
+                    sanitize_html=True,
+                    allow_tags=False,
+                    feedback_options=None,
+                    buttons=[],  # "copy" would copy the message's HTML, "share" posts to Hugging Face
+                    autoscroll=True,
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask about the articles, e.g. How many children were abused in Rotherham?",
+                        show_label=False, lines=1, max_lines=4, scale=5, elem_id="rag-question", autofocus=True,
+                    )
+                    ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
+                gr.Examples(EXAMPLES, inputs=question, label="Example questions")
+                clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
+            with gr.Column(scale=2, elem_id="rag-sources-column"):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(render.empty_sources_html(), css_template=render.PANEL_CSS, js_on_load=None,
+                                  elem_id="rag-sources")
+        with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
+            with gr.Row():
+                k_slider = gr.Slider(1, MAX_K, value=service.k, step=1, label="Passages to retrieve",
+                                     elem_id="rag-k")
+                mode_radio = gr.Radio(list(MODES), value=service.mode, label="Retrieval mode", elem_id="rag-mode",
+                                      info="hybrid: keywords and meaning; lexical: keywords (BM25); dense: meaning")
+                generator = gr.Dropdown(
+                    service.generators, value=service.generators[-1], label="Answer generator",
+                    interactive=len(service.generators) > 1, elem_id="rag-generator",
+                    info="quotes from the passages" if not service.llm
+                    else "extractive quotes, or the language model set by RAG_LLM",
+                )
+        with gr.Accordion("Index", open=False, elem_id="rag-index-accordion"):
+            index_panel = gr.HTML(initial_info, css_template=render.PANEL_CSS, js_on_load=None, elem_id="rag-index")
+            uploads = gr.File(
+                label=f"Add articles ({' '.join(ALLOWED_SUFFIXES)}; up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath", elem_id="rag-upload",
+            )
+            add_button = gr.Button("Add to the index", elem_id="rag-add")
+            upload_status = gr.HTML("", js_on_load=None, elem_id="rag-upload-status")
+
+        inputs = [question, chatbot, conversation, k_slider, mode_radio, generator]
+        outputs = [chatbot, conversation, sources, question]
+        for trigger in (question.submit, ask_button.click):
+            trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="rag-answer",
+                    concurrency_limit=4, show_progress="minimal")
+        clear.click(new_conversation, None, outputs, api_visibility="private", queue=False)
+        chatbot.clear(new_conversation, None, outputs, api_visibility="private", queue=False)
+        add_button.click(add_uploads, uploads, [upload_status, index_panel, uploads], api_visibility="private",
+                         concurrency_limit=1)
+        app.load(refresh_index, None, index_panel, api_visibility="private")
+        gr.api(ask, api_name="ask", concurrency_id="rag-answer", concurrency_limit=4)
+
+    app.rag_service = service  # type: ignore[attr-defined]
+    return app
+
+
+def auth_from_env() -> tuple[str, str] | None:
+    """(user, password) from RAG_UI_USER and RAG_UI_PASSWORD, or None when neither is set."""
+    user, password = os.environ.get("RAG_UI_USER"), os.environ.get("RAG_UI_PASSWORD")
+    if not user and not password:
+        return None
+    if not user or not password:
+        raise RagError("set both RAG_UI_USER and RAG_UI_PASSWORD to require a login (or neither)")
+    return user, password
+
+
+def launch_app(
+    app: gr.Blocks,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    auth: tuple[str, str] | None = None,
+    prevent_thread_lock: bool = False,
+    quiet: bool = False,
+) -> str:
+    """Serve the app; returns its local URL. Nothing is shared publicly unless `share`."""
+    _, local_url, _ = app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        auth=auth,
+        auth_message="Log in to ask the articles." if auth else None,
+        prevent_thread_lock=prevent_thread_lock,
+        quiet=quiet,
+        inbrowser=False,
+        show_error=False,
+        max_file_size=MAX_UPLOAD_BYTES,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        footer_links=["api"],
+    )
+    return local_url

@@ -1,0 +1,238 @@
+"""HTML for the web UI, built by hand so that nothing from a document or a question can inject.
+
+Every piece of text that comes from a document, a file name or a question goes through
+`html.escape` (quotes included, so it is also safe inside attributes). The only markup in the
+output is the fixed markup written here; the highlight of a quote is a `<mark>` put around the
+escaped span computed from the citation's character offsets, never found by searching the HTML.
+Nothing here imports Gradio.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.answer import Answer, Citation
+    from rag.retrieval import Passage
+
+DisplayPath = Callable[[str], str]
+
+#: How a chat answer and an abstention look; inline so they do not depend on page CSS.
+_ANSWER_STYLE = "line-height:1.55"
+_ABSTAIN_STYLE = (
+    "border-left:4px solid #d97706;background:rgba(245,158,11,0.12);padding:6px 10px;border-radius:4px"
+)
+_ERROR_STYLE = "border-left:4px solid #dc2626;background:rgba(220,38,38,0.10);padding:6px 10px;border-radius:4px"
+_META_STYLE = "opacity:0.65;font-size:0.85em;margin-top:6px"
+_REF_STYLE = "font-weight:600;color:#2563eb"
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+#: Scoped styles for the sources and index panels (passed to gr.HTML's css_template).
+PANEL_CSS = """
+.rag-panel { font-size: 0.95em; line-height: 1.5; overflow-wrap: anywhere; word-break: break-word; }
+.rag-panel .rag-banner { padding: 8px 12px; border-radius: 6px; margin-bottom: 10px; }
+.rag-panel .rag-banner.answered { background: rgba(37, 99, 235, 0.08); border-left: 4px solid #2563eb; }
+.rag-panel .rag-banner.abstained { background: rgba(245, 158, 11, 0.14); border-left: 4px solid #d97706; }
+.rag-panel .rag-source { border: 1px solid rgba(128, 128, 128, 0.35); border-radius: 8px;
+  padding: 10px 12px; margin-bottom: 10px; }
+.rag-panel .rag-n { font-weight: 700; color: #2563eb; margin-right: 4px; }
+.rag-panel .rag-title { font-weight: 600; }
+.rag-panel .rag-file { font-family: ui-monospace, monospace; font-size: 0.85em; opacity: 0.75;
+  overflow-wrap: anywhere; }
+.rag-panel .rag-quote { margin: 8px 0; padding: 4px 10px; border-left: 3px solid #2563eb;
+  font-style: italic; white-space: pre-wrap; }
+.rag-panel .rag-text { white-space: pre-wrap; margin: 6px 0 0 0; }
+.rag-panel mark { background: #fde047; color: #111; padding: 0 1px; border-radius: 2px; }
+.rag-panel details > summary { cursor: pointer; color: #2563eb; margin-top: 4px; }
+.rag-panel .rag-muted { opacity: 0.7; }
+.rag-panel table { border-collapse: collapse; }
+.rag-panel td { padding: 2px 12px 2px 0; vertical-align: top; }
+"""
+
+
+def esc(text: object) -> str:
+    """Text as HTML: every <, >, &, ' and " escaped."""
+    return html.escape(str(text), quote=True)
+
+
+def _lines(text: str) -> str:
+    """Escaped text with its line breaks kept (chat messages collapse whitespace)."""
+    return "<br>".join(esc(line) for line in text.splitlines() or [""])
+
+
+def _with_markers(text: str) -> str:
+    """Escaped answer text with its [n] markers set off; the markers are found in the plain text."""
+    parts: list[str] = []
+    last = 0
+    for m in _MARKER.finditer(text):
+        parts.append(_lines(text[last:m.start()]))
+        parts.append(f'<span class="rag-ref" style="{_REF_STYLE}">[{int(m.group(1))}]</span>')
+        last = m.end()
+    parts.append(_lines(text[last:]))
+    return "".join(parts)
+
+
+# --- chat messages -------------------------------------------------------------------------------
+
+def user_message(question: str) -> str:
+    return _lines(question)
+
+
+def pending_message() -> str:
+    return '<span style="opacity:0.6">Searching the articles…</span>'
+
+
+def streaming_message(text: str) -> str:
+    return f'<div style="{_ANSWER_STYLE}">{_with_markers(text)}</div>'
+
+
+def error_message(message: str) -> str:
+    return f'<div style="{_ERROR_STYLE}"><strong>Error:</strong> {_lines(message)}</div>'
+
+
+def answer_message(answer: "Answer", understood_as: str | None = None) -> str:
+    """The chat bubble for a final answer: answered and abstained look different."""
+    meta = (f"{esc(answer.generator)} · {esc(answer.retrieval_mode)} retrieval · "
+            f"{answer.timings_ms.get('total', 0.0):.0f} ms")
+    note = ""
+    if understood_as and understood_as.strip() != answer.question.strip():
+        note = f'<div style="{_META_STYLE}">Understood as: {_lines(understood_as)}</div>'
+    if answer.abstained:
+        return (
+            f'<div class="rag-abstained" style="{_ABSTAIN_STYLE}">'
+            f"<strong>⚠ No supported answer.</strong> {_lines(answer.answer)}"
+            f"<br>The closest passages are listed under Sources.</div>"
+            f'{note}<div style="{_META_STYLE}">{meta}</div>'
+        )
+    cited = ", ".join(f"[{c.n}] {c.title or _basename(c.source)}" for c in answer.citations)
+    return (
+        f'<div class="rag-answered" style="{_ANSWER_STYLE}">{_with_markers(answer.answer)}</div>'
+        f'{note}<div style="{_META_STYLE}">Sources: {esc(cited)} · {meta}</div>'
+    )
+
+
+# --- sources panel -------------------------------------------------------------------------------
+
+def highlight(text: str, start: int, end: int) -> str:
+    """`text` escaped, with text[start:end] inside <mark> (offsets are into the plain text)."""
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    if start == end:
+        return esc(text)
+    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def _basename(source: str) -> str:
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _passage_for(citation: "Citation", passages: Sequence["Passage"]) -> "Passage | None":
+    """The retrieved passage a citation quotes, checked by its offsets."""
+    for p in passages:
+        if p.chunk_id == citation.chunk_id and p.start <= citation.start and citation.end <= p.end:
+            if p.text[citation.start - p.start:citation.end - p.start] == citation.quote:
+                return p
+    for p in passages:  # the same span inside another retrieved chunk of the same document
+        if p.source == citation.source and p.start <= citation.start and citation.end <= p.end:
+            if p.text[citation.start - p.start:citation.end - p.start] == citation.quote:
+                return p
+    return None
+
+
+def _heading(n: int | None, title: str, source: str, start: int, end: int, display: DisplayPath) -> str:
+    label = f'<span class="rag-n">[{n}]</span>' if n is not None else ""
+    return (
+        f'<div class="rag-head">{label}<span class="rag-title">{esc(title or _basename(source))}</span></div>'
+        f'<div class="rag-file">{esc(display(source))} · characters {start}–{end}</div>'
+    )
+
+
+def _citation_card(citation: "Citation", passages: Sequence["Passage"], display: DisplayPath) -> str:
+    passage = _passage_for(citation, passages)
+    if passage is not None:
+        body = highlight(passage.text, citation.start - passage.start, citation.end - passage.start)
+    else:
+        body = f"<mark>{esc(citation.quote)}</mark>"
+    return (
+        f'<div class="rag-source rag-cited" id="rag-source-{citation.n}" data-n="{citation.n}">'
+        + _heading(citation.n, citation.title, citation.source, citation.start, citation.end, display)
+        + f'<blockquote class="rag-quote">{esc(citation.quote)}</blockquote>'
+        + '<details class="rag-passage"><summary>Show the passage this quote is from</summary>'
+        + f'<div class="rag-text">{body}</div></details></div>'
+    )
+
+
+def _passage_card(passage: "Passage", display: DisplayPath, *, open_text: bool) -> str:
+    head = _heading(None, passage.title, passage.source, passage.start, passage.end, display)
+    rank = f'<div class="rag-muted">rank {passage.rank} · score {passage.score:.4f}</div>'
+    text = f'<div class="rag-text">{esc(passage.text)}</div>'
+    if not open_text:
+        text = f'<details class="rag-passage"><summary>Show the passage</summary>{text}</details>'
+    return f'<div class="rag-source rag-retrieved">{head}{rank}{text}</div>'
+
+
+def sources_html(answer: "Answer", display: DisplayPath | None = None) -> str:
+    """The sources panel for one answer: its citations, or the closest passages if it abstained."""
+    if display is None:
+        from rag.cli.common import display_path as display
+    assert display is not None
+    parts = ['<div class="rag-panel rag-sources">']
+    if answer.abstained:
+        parts.append(
+            '<div class="rag-banner abstained"><strong>No supported answer.</strong> '
+            "The articles do not clearly answer this question; these are the closest passages.</div>"
+        )
+        if not answer.passages:
+            parts.append('<p class="rag-muted">No passage matched the question at all.</p>')
+        parts.extend(_passage_card(p, display, open_text=True) for p in answer.passages)
+    else:
+        count = len(answer.citations)
+        parts.append(
+            f'<div class="rag-banner answered"><strong>Answered</strong> from {count} '
+            f'cited passage{"s" if count != 1 else ""}; each quote is highlighted in its passage.</div>'
+        )
+        parts.extend(_citation_card(c, answer.passages, display) for c in answer.citations)
+        cited = {c.chunk_id for c in answer.citations}
+        others = [p for p in answer.passages if p.chunk_id not in cited]
+        if others:
+            parts.append(f'<details class="rag-others"><summary>Other retrieved passages ({len(others)})</summary>')
+            parts.extend(_passage_card(p, display, open_text=True) for p in others)
+            parts.append("</details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def empty_sources_html() -> str:
+    return ('<div class="rag-panel rag-sources"><p class="rag-muted">Ask a question: the passages each answer '
+            "cites appear here, with the quoted words highlighted.</p></div>")
+
+
+# --- index panel ---------------------------------------------------------------------------------
+
+def index_html(info: Mapping[str, Any]) -> str:
+    """Documents, chunks and embedder of the index (from `rag.cli.info_cmd.gather`)."""
+    rows = [
+        ("Documents", info.get("documents")),
+        ("Chunks", info.get("chunks")),
+        ("Embedder", f"{info.get('embedder')} (dimension {info.get('dimension')})"),
+        ("Vectors", f"FAISS {info.get('index_type')}"),
+        ("Built", f"{info.get('built_at')} (generation {info.get('generation')})"),
+    ]
+    table = "".join(f"<tr><td><strong>{esc(k)}</strong></td><td>{esc(v)}</td></tr>" for k, v in rows)
+    sources = info.get("sources") or []
+    items = "".join(
+        f'<li>{esc(s.get("title") or _basename(str(s.get("source"))))} '
+        f'<span class="rag-file">{esc(s.get("source"))}</span></li>'
+        for s in sources
+    )
+    listing = (f'<details class="rag-doclist"><summary>{len(sources)} document(s)</summary><ul>{items}</ul></details>'
+               if sources else "")
+    return f'<div class="rag-panel rag-index"><table>{table}</table>{listing}</div>'
+
+
+def messages_text(messages: Sequence[str]) -> str:
+    """Upload results etc.: one escaped line each."""
+    return '<div class="rag-panel">' + "".join(f"<div>{_lines(m)}</div>" for m in messages) + "</div>"

@@ -1,0 +1,200 @@
+"""The UI's view of one index: assistants shared by every browser session, behind one lock.
+
+An `Assistant` holds one SQLite connection and one FAISS index, which are not meant to be
+used by several threads at once, and Gradio runs handlers on a thread pool; so questions are
+answered one at a time (an extractive answer takes milliseconds). Uploads are ingested
+outside that lock, since ingest writes a new generation beside the one being read; when it is
+published the assistants are closed and re-opened on their next question.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.errors import RagError
+from rag.retrieval import MODES
+
+if TYPE_CHECKING:
+    from rag.answer import Answer
+    from rag.assistant import Assistant, Conversation
+    from rag.ui.uploads import UploadResult
+
+EXTRACTIVE = "extractive"
+MAX_K = 20
+_DONE = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def ensure_index(index_dir: Path, embedder_spec: str | None = None, *, seeds: Path | None = None) -> None:
+    """Build the index from seeds/ when there is none yet (as `rag ask` does)."""
+    from rag.config import DEFAULT_SEEDS_DIR
+    from rag.manifest import read_manifest
+
+    if read_manifest(index_dir) is not None:
+        return
+    seeds = seeds or DEFAULT_SEEDS_DIR
+    if not seeds.is_dir():
+        raise RagError(f"no index at {index_dir} and no {seeds}/ folder here; run `rag ingest PATH` first")
+    from rag.ingest import ingest
+
+    print(f"No index at {index_dir} yet: building it from {seeds}/ first.", file=sys.stderr)
+    ingest([seeds], index_dir, embedder_spec=embedder_spec, progress=False,
+           warn=lambda m: print(f"Warning: {m}", file=sys.stderr))
+
+
+class Service:
+    """Answers questions and adds files for the UI and its API; safe to share between threads."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        k: int = 5,
+        mode: str = "hybrid",
+        llm: str | None = None,
+        embedder_spec: str | None = None,
+        reranker: str | None = None,
+    ) -> None:
+        from rag.manifest import read_manifest
+
+        if read_manifest(index_dir) is None:
+            raise RagError(f"no index at {index_dir}; build one with `rag ingest PATH`")
+        self.index_dir = index_dir
+        self.k = check_k(k)
+        self.mode = check_mode(mode)
+        self.llm = llm or None
+        self.embedder_spec = embedder_spec
+        self.reranker = reranker
+        self._lock = threading.Lock()  # not RLock: Gradio may resume a handler on another thread
+        self._ingest_lock = threading.Lock()
+        self._assistants: dict[tuple[str, str | None], "Assistant"] = {}
+
+    @property
+    def generators(self) -> list[str]:
+        """The answer generators on offer: extractive, plus the configured LLM if any."""
+        return [EXTRACTIVE] + ([self.llm] if self.llm else [])
+
+    def _assistant(self, mode: str, generator: str | None) -> "Assistant":
+        """The assistant for (mode, generator), opened on first use; call with the lock held."""
+        from rag.assistant import Assistant
+
+        llm = None if generator in (None, "", EXTRACTIVE) else generator
+        if llm is not None and llm != self.llm:
+            raise RagError(f"unknown generator {generator!r}; choose one of {', '.join(self.generators)}")
+        key = (mode, llm)
+        if key not in self._assistants:
+            self._assistants[key] = Assistant(self.index_dir, mode=mode, k=self.k, embedder_spec=self.embedder_spec,
+                                              llm=llm, reranker=self.reranker)
+        return self._assistants[key]
+
+    def ask_stream(
+        self,
+        question: str,
+        conversation: "Conversation | None" = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        generator: str | None = None,
+    ) -> Iterator["str | Answer"]:
+        """Like `Assistant.ask_stream`: text pieces, then the final Answer.
+
+        `generator` is "extractive" or the configured LLM spec; None means the LLM when one is set.
+        """
+        k = check_k(self.k if k is None else k)
+        mode = check_mode(mode or self.mode)
+        if generator is None:  # as `rag ask` does: the configured LLM if any
+            generator = self.generators[-1]
+        if generator in ("", EXTRACTIVE):
+            # One piece of text then the Answer, computed in milliseconds: collect them under the
+            # lock, and never hold it while the caller is suspended between pieces.
+            with self._lock:
+                items = list(self._assistant(mode, generator).ask_stream(question, conversation, k))
+            yield from items
+            return
+        # An LLM streams for seconds: a producer thread holds the lock and always runs to the end,
+        # so a browser that goes away mid-answer cannot leave the lock held.
+        pieces: queue.Queue[object] = queue.Queue()
+
+        def produce() -> None:
+            try:
+                with self._lock:
+                    for item in self._assistant(mode, generator).ask_stream(question, conversation, k):
+                        pieces.put(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                pieces.put(_Failed(exc))
+            finally:
+                pieces.put(_DONE)
+
+        threading.Thread(target=produce, name="rag-ui-answer", daemon=True).start()
+        while True:
+            item = pieces.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item  # type: ignore[misc]
+
+    def ask(self, question: str, conversation: "Conversation | None" = None, **options: Any) -> "Answer":
+        from rag.answer import Answer
+
+        result = None
+        for item in self.ask_stream(question, conversation, **options):
+            result = item
+        assert isinstance(result, Answer)
+        return result
+
+    def info(self) -> dict[str, Any]:
+        from rag.cli.info_cmd import gather
+
+        return gather(self.index_dir)
+
+    def add_files(
+        self, files: Sequence[tuple[Path, str]], progress: Callable[[float, str], None] = lambda f, m: None
+    ) -> "UploadResult":
+        """Check, copy and ingest uploads; then re-open the index for the next question."""
+        from rag.ui.uploads import UploadResult, add_files
+
+        if not self._ingest_lock.acquire(blocking=False):
+            return UploadResult(error="another upload is being indexed; try again when it has finished")
+        try:
+            result = add_files(files, self.index_dir, progress=progress)
+        finally:
+            self._ingest_lock.release()
+        if result.added:
+            self.reload()
+        return result
+
+    def reload(self) -> None:
+        """Close the open assistants; the next question opens the newly published generation."""
+        with self._lock:
+            assistants, self._assistants = self._assistants, {}
+        for assistant in assistants.values():
+            assistant.close()
+
+    def close(self) -> None:
+        self.reload()
+
+
+def check_k(k: object) -> int:
+    try:
+        value = int(k)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise RagError(f"number of passages must be a whole number, not {k!r}") from None
+    if not 1 <= value <= MAX_K:
+        raise RagError(f"number of passages must be between 1 and {MAX_K}")
+    return value
+
+
+def check_mode(mode: object) -> str:
+    if mode not in MODES:
+        raise RagError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return str(mode)

@@ -1,0 +1,175 @@
+"""Uploaded files: checked before anything touches the index, then copied and ingested.
+
+A file is accepted only if its extension is on the allow-list, it is at most
+`MAX_UPLOAD_BYTES`, and the loader reads article text out of it (so binary, empty, undecodable
+or text-less files are refused with the loader's own reason). Accepted files are copied into
+`<index>/uploads/` under a cleaned-up name and that folder is ingested; the ingest publishes a
+new index generation atomically, so a failure leaves the previous index as it was, and a
+replaced upload is put back.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import RagError
+
+#: What the UI accepts (the loader reads all of these).
+ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+#: Per-file limit for uploads (a news article is a few KB).
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOADS_DIRNAME = "uploads"
+
+
+@dataclass
+class UploadResult:
+    added: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    documents_before: int | None = None
+    documents_after: int | None = None
+    error: str | None = None
+
+    def messages(self) -> list[str]:
+        out = [f"Added {name}" for name in self.added]
+        out += [f"Rejected {name}: {reason}" for name, reason in self.rejected]
+        if self.error:
+            out.append(f"Error: {self.error}")
+        if self.documents_after is not None:
+            out.append(f"The index now holds {self.documents_after} document(s).")
+        return out or ["No files given."]
+
+
+def safe_name(name: str) -> str:
+    """A plain file name for the uploads folder: no directories, no odd characters."""
+    base = Path(name.replace("\\", "/")).name
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:80] or "upload"
+    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()[:10]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def check_file(path: Path, name: str | None = None) -> str | None:
+    """Why `path` cannot be added (None if it can): type, size, then what the loader makes of it."""
+    from rag.cleaning import clean_news_text
+    from rag.loading import Skipped, read_document
+
+    label = name or path.name
+    suffix = Path(label).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        return f"file type '{suffix or '(none)'}' is not accepted (accepted: {', '.join(ALLOWED_SUFFIXES)})"
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"cannot read the upload ({exc.strerror or exc.__class__.__name__})"
+    if size == 0:
+        return "the file is empty"
+    if size > MAX_UPLOAD_BYTES:
+        return f"too large ({size / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB)"
+    if suffix == ".pdf":
+        with open(path, "rb") as fh:
+            if not fh.read(1024).lstrip().startswith(b"%PDF-"):
+                return "not a PDF file"
+    # Read it the way ingest will, under the name it will have (the loader goes by suffix).
+    with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
+        probe = Path(tmp) / f"probe{suffix}"
+        try:
+            probe.symlink_to(path.resolve())
+        except OSError:
+            shutil.copyfile(path, probe)
+        raw = read_document(probe)
+        if isinstance(raw, Skipped):
+            return raw.reason
+        if not clean_news_text(raw.text, title_hint=raw.title).text.strip():
+            return "no article text in the file"
+    return None
+
+
+def add_files(
+    files: Sequence[tuple[Path, str]],
+    index_dir: Path,
+    *,
+    progress: Callable[[float, str], None] = lambda fraction, message: None,
+) -> UploadResult:
+    """Check each (path, original name), copy the good ones into <index>/uploads/, ingest them.
+
+    The caller serialises calls (one writer per index); another process holding the index's
+    writer lock makes this fail with a message and changes nothing.
+    """
+    from rag.ingest import ingest
+    from rag.manifest import read_manifest
+
+    result = UploadResult()
+    manifest = read_manifest(index_dir)
+    result.documents_before = manifest.documents if manifest else None
+    accepted: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for i, (path, name) in enumerate(files):
+        progress(0.3 * i / max(1, len(files)), f"Checking {name}")
+        reason = check_file(Path(path), name)
+        target = safe_name(name)
+        if reason is None and target in seen:
+            reason = "the same name was given twice"
+        if reason is not None:
+            result.rejected.append((name, reason))
+            continue
+        seen.add(target)
+        accepted.append((Path(path), target))
+    if not accepted:
+        result.documents_after = result.documents_before
+        return result
+
+    uploads = index_dir / UPLOADS_DIRNAME
+    uploads.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rag-upload-backup-", dir=index_dir) as backup_dir:
+        backups: dict[Path, Path] = {}
+        placed: list[Path] = []
+        try:
+            for path, target in accepted:
+                dest = uploads / target
+                if dest.exists():  # an updated version of an earlier upload: keep the old one until done
+                    backups[dest] = Path(backup_dir) / target
+                    shutil.move(dest, backups[dest])
+                shutil.copyfile(path, dest)
+                placed.append(dest)
+            progress(0.4, f"Indexing {len(accepted)} file(s)")
+            skipped: dict[str, str] = {}
+
+            report = ingest([uploads], index_dir, progress=False, warn=lambda message: None)
+            for source, reason in report.skipped:
+                skipped[str(Path(source).resolve())] = reason
+        except (RagError, OSError) as exc:
+            _restore(placed, backups)
+            result.error = str(exc) if isinstance(exc, RagError) else f"could not store the upload ({exc})"
+            result.rejected.extend((target, "not added") for _, target in accepted)
+            result.documents_after = result.documents_before
+            return result
+        except BaseException:
+            _restore(placed, backups)
+            raise
+        for (_, target), dest in zip(accepted, placed):
+            reason = skipped.get(str(dest.resolve()))
+            if reason is None:
+                result.added.append(target)
+                continue
+            result.rejected.append((target, reason))
+            dest.unlink(missing_ok=True)
+            if dest in backups:  # the index kept the earlier version: keep its file too
+                shutil.move(backups[dest], dest)
+    result.documents_after = report.documents_total
+    progress(1.0, "Done")
+    return result
+
+
+def _restore(placed: list[Path], backups: dict[Path, Path]) -> None:
+    for dest in placed:
+        dest.unlink(missing_ok=True)
+    for dest, backup in backups.items():
+        if backup.exists():
+            shutil.move(backup, dest)
