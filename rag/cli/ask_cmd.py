@@ -83,10 +83,16 @@ def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assista
                      reranker=args.rerank)
 
 
-def render(answer: "Answer", *, explain: bool = False) -> str:
-    """The answer, then its numbered sources with title, place and quote."""
+def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> str:
+    """The answer, then its numbered sources with title, place and quote.
+
+    `streamed` is the raw text already shown token by token; the checked answer replaces it
+    only when verification changed it.
+    """
     width = 100
-    lines = [textwrap.fill(answer.answer, width)]
+    lines = [] if streamed.strip() == answer.answer.strip() else [textwrap.fill(answer.answer, width)]
+    if streamed and lines:
+        lines.insert(0, "Checked against the passages:")
     if answer.abstained:
         lines.append("")
         lines.append("Closest passages:")
@@ -126,19 +132,19 @@ def run_ask(args: argparse.Namespace) -> int:
             print_json(answer.to_json(display_path))
             return 0
         answer = None
-        streamed = False
+        streamed = ""
         for item in assistant.ask_stream(args.question):
             if isinstance(item, str):
                 if assistant.generator is not None:
                     sys.stdout.write(item)
                     sys.stdout.flush()
-                    streamed = True
+                    streamed += item
             else:
                 answer = item
         if streamed:
             sys.stdout.write("\n\n")
         assert answer is not None
-        print(render(answer, explain=args.explain))
+        print(render(answer, explain=args.explain, streamed=streamed))
         return 0
     finally:
         assistant.close()
@@ -191,16 +197,20 @@ def run_chat(args: argparse.Namespace) -> int:
                 break
             try:
                 answer = None
+                streamed = ""
                 for item in assistant.ask_stream(question, conversation):
                     if isinstance(item, str) and assistant.generator is not None:
                         sys.stdout.write(item)
                         sys.stdout.flush()
+                        streamed += item
                     elif not isinstance(item, str):
                         answer = item
                 assert answer is not None
+                if streamed:
+                    sys.stdout.write("\n\n")
                 if answer.question != conversation.previous:
                     print(f"(understood as: {conversation.previous})")
-                print(render(answer))
+                print(render(answer, streamed=streamed))
             except RagError as exc:
                 print(f"Error: {exc}", file=sys.stderr)
     finally:
