@@ -47,6 +47,7 @@ def test_metrics_follow_squad_normalisation():
     assert token_f1("10th century", ["10th and 11th centuries"]) == pytest.approx(1 / 3)
     assert contains_answer("In Rotherham 1,400 children were abused.", ["1,400"])
     assert not contains_answer("In Rotherham 11,400 children", ["1,400"])
+    assert contains_answer("more than half of Ofsted's 42 inspections", ["Ofsted"])
 
 
 def test_eval_reports_and_writes_files(capsys, in_repo: Path):
