@@ -36,10 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from rag.errors import RagError
     from rag.ingest import ingest
 
+    paths = args.paths or [DEFAULT_SEEDS_DIR]
+    if not any(p.exists() for p in paths):
+        raise RagError(f"nothing to ingest: no such file or directory: {', '.join(str(p) for p in paths)}")
     report = ingest(
-        args.paths or [DEFAULT_SEEDS_DIR],
+        paths,
         index_path(args),
         embedder_spec=embedder_spec(args),
         chunk_size=args.chunk_size,
