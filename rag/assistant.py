@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag import store
 from rag.answer import ABSTAIN_TEXT, Answer, Citation
-from rag.extractive import SUPPORT_THRESHOLD, best_extract, trim
+from rag.extractive import SUPPORT_THRESHOLD, best_extract, supporting_extract, trim
 from rag.index import Index
 from rag.questions import is_follow_up, standalone, validate
 from rag.retrieval import Passage, Retriever
@@ -130,18 +130,22 @@ class Assistant:
         yield answer
 
     def _extractive(self, query: str, passages: list[Passage]) -> Answer:
-        best = best_extract(
-            query,
-            passages,
-            lambda terms: store.document_frequencies(self.index.conn, terms),
-            self.index.manifest.chunks,
-            self,
-        )
-        citation = None
+        frequencies = lambda terms: store.document_frequencies(self.index.conn, terms)  # noqa: E731
+        best = best_extract(query, passages, frequencies, self.index.manifest.chunks, self)
+        citations: list[Citation] = []
         if best is not None and best.support >= self.support_threshold:
             start, end = trim(best.text, best.start, best.end, query)
-            citation = self.cite(1, best.passage, start, end)
-        return self.answer_from(query, passages, [citation] if citation else [], best.support if best else 0.0)
+            first = self.cite(1, best.passage, start, end)
+            if first is not None:
+                citations.append(first)
+                extra = supporting_extract(query, best, passages, frequencies, self.index.manifest.chunks)
+                if extra is not None:
+                    text = self.document_text(extra.passage.document_id)
+                    a, b = trim(text, extra.start, extra.end, query)
+                    second = self.cite(2, extra.passage, a, b)
+                    if second is not None:
+                        citations.append(second)
+        return self.answer_from(query, passages, citations, best.support if best else 0.0)
 
     def answer_from(
         self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None

@@ -155,3 +155,18 @@ def test_langchain_retriever(seed_index: Path):
     docs = retriever.invoke("How many children were abused in Rotherham?")
     assert len(docs) == 3 and "1,400" in " ".join(d.page_content for d in docs)
     assert {"chunk_id", "source", "start", "end"} <= set(docs[0].metadata)
+
+
+def test_question_joining_two_facts_gets_two_verified_citations(assistant: Assistant):
+    answer = assistant.ask(
+        "MPs questioned the performance of which organisation, the same one whose boss wrote the damning letter"
+        " to Sir Tom Winsor?"
+    )
+    assert not answer.abstained and len(answer.citations) == 2
+    assert "[1]" in answer.answer and "[2]" in answer.answer and "Ofsted" in answer.answer
+    _check_citations(assistant, answer)
+
+
+def test_single_fact_questions_get_one_citation(assistant: Assistant):
+    answer = assistant.ask("How many children were sexually abused in Rotherham?")
+    assert len(answer.citations) == 1
