@@ -71,8 +71,7 @@ def project(index: Path, mode: str, questions: list[SquadQuestion]) -> list[Outc
             started = time.perf_counter()
             answer = assistant.ask(q.question)
             ms = (time.perf_counter() - started) * 1000
-            text = re.sub(r"\s*\[\d+\]", "", answer.answer)
-            out.append(Outcome([p.text for p in answer.passages], text, answer.abstained, ms))
+            out.append(Outcome([p.text for p in answer.passages], answer.plain_text, answer.abstained, ms))
     finally:
         assistant.close()
     return out

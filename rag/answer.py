@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,6 +36,11 @@ class Answer:
     retrieval_mode: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     support: float | None = None
+
+    @property
+    def plain_text(self) -> str:
+        """The answer without its [n] markers (what answer metrics compare), "" if abstained."""
+        return "" if self.abstained else re.sub(r"\s*\[\d+\]", "", self.answer)
 
     def to_json(self, display_source: Any = str) -> dict[str, Any]:
         """The JSON contract of DESIGN.md (plus retrieval_mode and support)."""

@@ -337,3 +337,27 @@ def _sync(
                 report.chunks_removed += len(ids)
                 report.documents_removed += 1
     vectors.remove(removed_ids)
+
+
+def ensure_index(
+    index_dir: Path,
+    embedder_spec: str | None = None,
+    *,
+    seeds: Path | None = None,
+    progress: bool = False,
+    say: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+) -> IngestReport | None:
+    """Build the index from seeds/ when there is none yet, saying so (as `rag ask` and `rag ui` do).
+
+    Returns the report of the build, or None when an index was already there.
+    """
+    from rag.config import DEFAULT_SEEDS_DIR
+
+    if read_manifest(index_dir) is not None:
+        return None
+    seeds = seeds or DEFAULT_SEEDS_DIR
+    if not seeds.is_dir():
+        raise RagError(f"no index at {index_dir} and no {seeds}/ folder here; run `rag ingest PATH` first")
+    say(f"No index at {index_dir} yet: building it from {seeds}/ first.")
+    return ingest([seeds], index_dir, embedder_spec=embedder_spec, progress=progress,
+                  warn=lambda m: say(f"Warning: {m}"))

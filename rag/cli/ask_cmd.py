@@ -8,8 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.cli.common import add_embedder_flag, add_json_flag, display_path, embedder_spec, index_path, print_json
-from rag.config import DEFAULT_SEEDS_DIR
+from rag.cli.common import add_embedder_flag, add_json_flag, display_path, embedder_spec, index_path, llm_spec, print_json
 from rag.errors import RagError
 
 if TYPE_CHECKING:
@@ -17,7 +16,8 @@ if TYPE_CHECKING:
     from rag.assistant import Assistant
 
 
-def _add_answer_options(p: argparse.ArgumentParser) -> None:
+def add_answer_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by everything that answers: ask, chat and ui."""
     p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
     p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid", help="retrieval mode")
     p.add_argument("--llm", metavar="SPEC", default=None,
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("question", nargs="?", help="the question (quote it)")
     p.add_argument("--questions", metavar="FILE", type=Path, help="answer each line of FILE ('-' for stdin)")
     p.add_argument("--explain", action="store_true", help="show each passage's BM25 rank, dense rank and fused score")
-    _add_answer_options(p)
+    add_answer_options(p)
     add_json_flag(p)
     p.set_defaults(handler=run_ask)
 
@@ -52,31 +52,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="An interactive session: follow-up questions such as 'And in Oxford?' keep the context. "
         "Empty line or Ctrl-D to quit.",
     )
-    _add_answer_options(c)
+    add_answer_options(c)
     c.set_defaults(handler=run_chat)
 
 
 def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assistant":
     """Open the index, building it from seeds/ first if there is none yet."""
     from rag.assistant import Assistant
-    from rag.manifest import read_manifest
+    from rag.cli.ingest_cmd import summary
+    from rag.ingest import ensure_index
 
     directory = index_path(args)
-    if read_manifest(directory) is None:
-        if not DEFAULT_SEEDS_DIR.is_dir():
-            raise RagError(f"no index at {directory} and no {DEFAULT_SEEDS_DIR}/ folder here; run `rag ingest PATH` first")
-        from rag.cli.ingest_cmd import summary
-        from rag.ingest import ingest
-
-        print(f"No index at {directory} yet: building it from {DEFAULT_SEEDS_DIR}/ first.", file=sys.stderr)
-        report = ingest([DEFAULT_SEEDS_DIR], directory, embedder_spec=embedder_spec(args), progress=not quiet)
-        if not quiet:
-            print(summary(report), file=sys.stderr)
-    import os
-
-    llm = args.llm or os.environ.get("RAG_LLM") or None
-    if llm and (args.llm_base_url or os.environ.get("RAG_LLM_BASE_URL")):
-        llm = f"{llm}@{args.llm_base_url or os.environ['RAG_LLM_BASE_URL']}"
+    report = ensure_index(directory, embedder_spec(args), progress=not quiet)
+    if report is not None and not quiet:
+        print(summary(report), file=sys.stderr)
+    llm = llm_spec(args)
     if args.k <= 0 or args.k > 50:
         raise RagError("--k must be between 1 and 50")
     return Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm,

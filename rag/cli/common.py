@@ -44,3 +44,10 @@ def display_path(source: str) -> str:
         return str(Path(source).relative_to(Path.cwd()))
     except ValueError:
         return source
+
+
+def llm_spec(args: argparse.Namespace) -> str | None:
+    """--llm (or RAG_LLM), with --llm-base-url (or RAG_LLM_BASE_URL) appended as @URL."""
+    llm = getattr(args, "llm", None) or os.environ.get("RAG_LLM") or None
+    base_url = getattr(args, "llm_base_url", None) or os.environ.get("RAG_LLM_BASE_URL")
+    return f"{llm}@{base_url}" if llm and base_url else llm

@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag.cli.common import add_embedder_flag, add_json_flag, embedder_spec, index_path, print_json
+from rag.cli.common import add_embedder_flag, add_json_flag, embedder_spec, index_path, llm_spec, print_json
 from rag.errors import RagError
 
 
@@ -96,10 +96,7 @@ def run(args: argparse.Namespace) -> int:
                        warn=lambda m: print(f"Warning: {m}", file=sys.stderr))
         if args.limit:
             questions = questions[: args.limit]
-        import os
-
-        llm = args.llm or os.environ.get("RAG_LLM") or None
-        assistant = Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm)
+        assistant = Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm_spec(args))
         try:
             rows = run_questions(assistant, questions, args.k, progress=progress)
             settings = {

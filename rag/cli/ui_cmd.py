@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import sys
 
-from rag.cli.common import add_embedder_flag, embedder_spec, index_path
+from rag.cli.ask_cmd import add_answer_options
+from rag.cli.common import embedder_spec, index_path, llm_spec
 from rag.errors import RagError
 
 
@@ -31,15 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--share", action="store_true", help="also create a public gradio.live link (off by default)")
-    p.add_argument("--k", type=int, default=5, help="passages to retrieve by default (default 5)")
-    p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid",
-                   help="default retrieval mode")
-    p.add_argument("--llm", metavar="SPEC", default=None,
-                   help="offer answers from a chat model via LangChain, e.g. ollama:llama3.2 ($RAG_LLM)")
-    p.add_argument("--llm-base-url", metavar="URL", default=None,
-                   help="OpenAI-compatible server for --llm openai:MODEL ($RAG_LLM_BASE_URL)")
-    p.add_argument("--rerank", metavar="MODEL", default=None, help="cross-encoder to rerank passages")
-    add_embedder_flag(p)
+    add_answer_options(p)
     p.set_defaults(handler=run)
 
 
@@ -60,16 +52,13 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.k <= MAX_K:
         raise RagError(f"--k must be between 1 and {MAX_K}")
     from rag.ui.app import auth_from_env, build_app, launch_app
-    from rag.ui.service import ensure_index
+    from rag.ingest import ensure_index
 
     auth = auth_from_env()
     directory = index_path(args)
     spec = embedder_spec(args)
     ensure_index(directory, spec)
-    llm = args.llm or os.environ.get("RAG_LLM") or None
-    base_url = args.llm_base_url or os.environ.get("RAG_LLM_BASE_URL")
-    if llm and base_url:
-        llm = f"{llm}@{base_url}"
+    llm = llm_spec(args)
     if auth is None and (args.share or not _is_loopback(args.host)):
         print("Warning: serving beyond this machine without a login; set RAG_UI_USER and RAG_UI_PASSWORD"
               " to require one.", file=sys.stderr)

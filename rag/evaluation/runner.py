@@ -84,9 +84,7 @@ def evaluate_question(assistant: Assistant, q: EvalQuestion, k: int) -> Row:
         evidence_cited = sum(
             any(_holds(e, quote) or _holds(quote, e) for quote in quotes) for e in q.evidence
         ) / len(q.evidence)
-    import re
-
-    plain = re.sub(r"\s*\[\d+\]", "", answer.answer) if answered else ""
+    plain = answer.plain_text
     return Row(
         id=q.id,
         type=q.type,

@@ -52,7 +52,7 @@ def build_app(
     reranker: str | None = None,
     service: Service | None = None,
 ) -> gr.Blocks:
-    """The UI over the index at `index_dir` (which must exist: see `service.ensure_index`).
+    """The UI over the index at `index_dir` (which must exist: see `rag.ingest.ensure_index`).
 
     The returned Blocks carries its `Service` as `app.rag_service` (close it after `app.close()`).
     """

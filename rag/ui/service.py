@@ -34,23 +34,6 @@ class _Failed:
         self.error = error
 
 
-def ensure_index(index_dir: Path, embedder_spec: str | None = None, *, seeds: Path | None = None) -> None:
-    """Build the index from seeds/ when there is none yet (as `rag ask` does)."""
-    from rag.config import DEFAULT_SEEDS_DIR
-    from rag.manifest import read_manifest
-
-    if read_manifest(index_dir) is not None:
-        return
-    seeds = seeds or DEFAULT_SEEDS_DIR
-    if not seeds.is_dir():
-        raise RagError(f"no index at {index_dir} and no {seeds}/ folder here; run `rag ingest PATH` first")
-    from rag.ingest import ingest
-
-    print(f"No index at {index_dir} yet: building it from {seeds}/ first.", file=sys.stderr)
-    ingest([seeds], index_dir, embedder_spec=embedder_spec, progress=False,
-           warn=lambda m: print(f"Warning: {m}", file=sys.stderr))
-
-
 class Service:
     """Answers questions and adds files for the UI and its API; safe to share between threads."""
 
