@@ -158,3 +158,32 @@ def test_chunk_settings_change_rechunks(tmp_path: Path):
     assert second.documents_updated == 2 and second.chunks_total > first.chunks_total
     with Index.open(tmp_path / "ix") as index:
         assert index.manifest.chunk_size == 300
+
+
+def test_duplicate_files_are_indexed_but_never_shown_twice(tmp_path: Path, seeds_copy: Path):
+    import shutil
+
+    from rag.assistant import Assistant
+
+    shutil.copy(seeds_copy / "ofsted-boss-fears-repeat-of-rotherham.txt", seeds_copy / "copy-of-the-same-article.txt")
+    report = _run([seeds_copy], tmp_path / "ix")
+    assert report.documents_new == 3
+    assistant = Assistant(tmp_path / "ix", embedder_spec="offline")
+    try:
+        passages = assistant.retriever.search("How many children were sexually abused in Rotherham?", 5).passages
+    finally:
+        assistant.close()
+    texts = [p.text for p in passages]
+    assert len(texts) == len(set(texts))
+
+
+def test_non_utf8_file_is_decoded(tmp_path: Path):
+    folder = tmp_path / "latin"
+    folder.mkdir()
+    (folder / "article.txt").write_bytes(
+        "Réunion du conseil\n\nLe conseil a déclaré que les enfants étaient protégés à l'école.".encode("cp1252")
+    )
+    _run([folder], tmp_path / "ix")
+    with Index.open(tmp_path / "ix") as index:
+        (doc,) = store.documents(index.conn).values()
+        assert "déclaré" in store.document_text(index.conn, doc.id)
