@@ -93,7 +93,7 @@ class Retriever:
         dense: list[int] = []
         if self.mode in ("hybrid", "lexical"):
             t = time.perf_counter()
-            lexical = [cid for cid, _ in store.bm25_search(self.index.conn, question, n)]
+            lexical = [cid for cid, _ in store.bm25_search(self.index.conn, question, n, self.index.manifest.chunks)]
             timings["bm25"] = (time.perf_counter() - t) * 1000
         if self.mode in ("hybrid", "dense") and self.embedder is not None:
             t = time.perf_counter()

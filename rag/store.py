@@ -223,26 +223,50 @@ def get_chunks(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Stored
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def fts_query(text: str) -> str | None:
+def query_tokens(text: str) -> list[str]:
+    """The words of a question worth searching for: lower case, stop words out (unless alone)."""
+    from rag.terms import STOP_WORDS
+
+    tokens = [t for t in _TOKEN.findall(text.lower()) if t]
+    tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
+    return list(dict.fromkeys(tokens))[:64]
+
+
+def fts_query(text: str, drop: set[str] | None = None) -> str | None:
     """A safe FTS5 query from any user text: each word quoted, joined with OR.
 
     Quoting every token makes FTS5 operators (AND, NEAR, *, parentheses, column filters) plain
     words, so no question can raise a syntax error. None when the text has no words.
     """
-    from rag.terms import STOP_WORDS
-
-    tokens = [t for t in _TOKEN.findall(text.lower()) if t]
+    tokens = query_tokens(text)
+    tokens = [t for t in tokens if t not in (drop or set())] or tokens
     if not tokens:
         return None
-    # Stop words add nothing to BM25 but cost time on a large index; keep them only if alone.
-    tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
-    unique = list(dict.fromkeys(tokens))[:64]
-    return " OR ".join(f'"{t}"' for t in unique)
+    return " OR ".join(f'"{t}"' for t in tokens)
 
 
-def bm25_search(conn: sqlite3.Connection, query: str, limit: int) -> list[tuple[int, float]]:
+#: On a large index, a word in more than this share of chunks (and at least COMMON_MIN_DF)
+#: is left out of the BM25 query: it barely changes the ranking (low idf) but its long
+#: posting list dominates query time (bench/scale.py).
+COMMON_SHARE = 0.05
+COMMON_MIN_DF = 5_000
+
+
+def common_tokens(conn: sqlite3.Connection, tokens: Sequence[str], n_chunks: int) -> set[str]:
+    """Query tokens too common to be worth their cost on an index of `n_chunks`."""
+    limit = max(COMMON_MIN_DF, COMMON_SHARE * n_chunks)
+    if n_chunks <= limit or not tokens:
+        return set()
+    from rag.terms import stem
+
+    stems = {t: stem(t) for t in tokens}
+    df = document_frequencies(conn, sorted(set(stems.values())))
+    return {t for t, s in stems.items() if df.get(s, 0) > limit}
+
+
+def bm25_search(conn: sqlite3.Connection, query: str, limit: int, n_chunks: int = 0) -> list[tuple[int, float]]:
     """(chunk id, score) best first; higher is better (FTS5's bm25() negated)."""
-    match = fts_query(query)
+    match = fts_query(query, common_tokens(conn, query_tokens(query), n_chunks))
     if match is None:
         return []
     rows = conn.execute(

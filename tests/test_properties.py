@@ -60,3 +60,20 @@ def test_llm_answers_keep_only_valid_verified_citations(assistant: Assistant, te
     for c in answer.citations:
         document = assistant.document_text(by_chunk[c.chunk_id].document_id)
         assert document[c.start : c.end] == c.quote
+
+
+def test_very_common_words_leave_the_bm25_query_on_a_large_index(tmp_path: Path, monkeypatch):
+    from rag import store
+
+    conn = store.connect(tmp_path / "s.sqlite3", create=True)
+    with store.transaction(conn):
+        doc = store.insert_document(conn, source="d", title="t", outlet=None, published=None, fingerprint="", text="")
+        rows = [(i, 0, 1, f"council report number {i}" + (" wakefield" if i == 7 else ""), "") for i in range(40)]
+        store.insert_chunks(conn, doc, rows)
+    monkeypatch.setattr(store, "COMMON_MIN_DF", 10)
+    assert store.common_tokens(conn, ["council", "wakefield"], 40) == {"council"}
+    assert store.fts_query("council wakefield", {"council"}) == '"wakefield"'
+    assert store.fts_query("council", {"council"}) == '"council"'  # never an empty query
+    hits = store.bm25_search(conn, "council wakefield", 5, 40)
+    assert len(hits) == 1
+    assert store.common_tokens(conn, ["council"], 8) == set()  # small indexes keep every word
