@@ -5,11 +5,12 @@ holds (question terms weighted by their rarity in the index) and by whether it h
 of thing asked for (a number for "how many", a date for "when", a name for "who"). The answer
 is that sentence, quoted verbatim with its offsets.
 
-Abstention looks at what the best sentence lacks: questions the articles cannot answer
-usually name something (a place, a year, a person) that the best passage does not mention,
-or ask about something the index has never seen. The support score is the weighted share of
-the question's indexed terms present around the chosen sentence; below the calibrated
-threshold we abstain.
+Abstention looks at what the best sentence lacks. Support is 0 when a "how many" or "when"
+question's span holds no number or date, or when the question names a place, person or number
+that the span's article (with its title and outlet) never mentions: "How many children were
+abused in Derby?" is not answered by a sentence about Rotherham. Otherwise support is the
+weighted share of the question's indexed terms in and around the span; below the threshold
+calibrated on the seed set, we abstain.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def _has_type(sentence: str, kind: str, question_words: set[str]) -> bool:
 
 
 def term_weights(question_terms: Sequence[str], df: dict[str, int], n_chunks: int) -> dict[str, float]:
-    """BM25-style idf for terms the index knows; terms it has never seen weigh nothing here
-    (they may be paraphrases) and are judged by `unseen` in the support score."""
+    """BM25-style idf for terms the index knows; terms it has never seen weigh nothing, since a
+    paraphrase has them as often as an unanswerable question does."""
     n = max(n_chunks, 1)
     return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in question_terms if df.get(t, 0) > 0}
 
@@ -109,8 +110,9 @@ def term_weights(question_terms: Sequence[str], df: dict[str, int], n_chunks: in
 def specific_terms(question: str) -> list[str]:
     """Stems of the question's names and numbers: the details an answer must be about.
 
-    "How many children were abused in Derby?" is not answered by a sentence about Rotherham,
-    however well the rest matches, so a name or number missing from the answer means abstain.
+    "How many children were abused in Derby?" is not answered by an article that never says
+    Derby, however well the rest matches: such a name or number missing from the answer's
+    article means abstain.
     """
     out = []
     for i, m in enumerate(re.finditer(r"[^\W_]+", question)):
