@@ -232,14 +232,14 @@ def query_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(tokens))[:64]
 
 
-def fts_query(text: str, drop: set[str] | None = None) -> str | None:
-    """A safe FTS5 query from any user text: each word quoted, joined with OR.
+def fts_query(text: str, tokens: Sequence[str] | None = None) -> str | None:
+    """A safe FTS5 query from any user text (or from `tokens` chosen from it): each word
+    quoted, joined with OR.
 
     Quoting every token makes FTS5 operators (AND, NEAR, *, parentheses, column filters) plain
     words, so no question can raise a syntax error. None when the text has no words.
     """
-    tokens = query_tokens(text)
-    tokens = [t for t in tokens if t not in (drop or set())] or tokens
+    tokens = list(tokens) if tokens is not None else query_tokens(text)
     if not tokens:
         return None
     return " OR ".join(f'"{t}"' for t in tokens)
@@ -247,26 +247,29 @@ def fts_query(text: str, drop: set[str] | None = None) -> str | None:
 
 #: On a large index, a word in more than this share of chunks (and at least COMMON_MIN_DF)
 #: is left out of the BM25 query: it barely changes the ranking (low idf) but its long
-#: posting list dominates query time (bench/scale.py).
+#: posting list dominates query time (bench/scale.py). If every word is that common, the two
+#: rarest are kept.
 COMMON_SHARE = 0.05
 COMMON_MIN_DF = 5_000
 
 
-def common_tokens(conn: sqlite3.Connection, tokens: Sequence[str], n_chunks: int) -> set[str]:
-    """Query tokens too common to be worth their cost on an index of `n_chunks`."""
+def searchable_tokens(conn: sqlite3.Connection, text: str, n_chunks: int) -> list[str]:
+    """The question's words worth their cost on an index of `n_chunks` chunks."""
+    tokens = query_tokens(text)
     limit = max(COMMON_MIN_DF, COMMON_SHARE * n_chunks)
     if n_chunks <= limit or not tokens:
-        return set()
+        return tokens
     from rag.terms import stem
 
     stems = {t: stem(t) for t in tokens}
     df = document_frequencies(conn, sorted(set(stems.values())))
-    return {t for t, s in stems.items() if df.get(s, 0) > limit}
+    kept = [t for t in tokens if df.get(stems[t], 0) <= limit]
+    return kept or sorted(tokens, key=lambda t: df.get(stems[t], 0))[:2]
 
 
 def bm25_search(conn: sqlite3.Connection, query: str, limit: int, n_chunks: int = 0) -> list[tuple[int, float]]:
     """(chunk id, score) best first; higher is better (FTS5's bm25() negated)."""
-    match = fts_query(query, common_tokens(conn, query_tokens(query), n_chunks))
+    match = fts_query(query, searchable_tokens(conn, query, n_chunks))
     if match is None:
         return []
     rows = conn.execute(

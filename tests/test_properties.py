@@ -71,9 +71,8 @@ def test_very_common_words_leave_the_bm25_query_on_a_large_index(tmp_path: Path,
         rows = [(i, 0, 1, f"council report number {i}" + (" wakefield" if i == 7 else ""), "") for i in range(40)]
         store.insert_chunks(conn, doc, rows)
     monkeypatch.setattr(store, "COMMON_MIN_DF", 10)
-    assert store.common_tokens(conn, ["council", "wakefield"], 40) == {"council"}
-    assert store.fts_query("council wakefield", {"council"}) == '"wakefield"'
-    assert store.fts_query("council", {"council"}) == '"council"'  # never an empty query
+    assert store.searchable_tokens(conn, "council wakefield", 40) == ["wakefield"]
+    assert store.searchable_tokens(conn, "council report", 40) == ["council", "report"]  # all common: 2 rarest
+    assert store.searchable_tokens(conn, "council wakefield", 8) == ["council", "wakefield"]  # small index
     hits = store.bm25_search(conn, "council wakefield", 5, 40)
     assert len(hits) == 1
-    assert store.common_tokens(conn, ["council"], 8) == set()  # small indexes keep every word
