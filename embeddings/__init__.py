@@ -6,6 +6,6 @@ sentence-transformers model is actually created.
 
 from embeddings.base import Embedder
 from embeddings.errors import EmbedderError
-from embeddings.factory import create_embedder, resolve_spec_from_env
+from embeddings.factory import create_embedder
 
-__all__ = ["Embedder", "EmbedderError", "create_embedder", "resolve_spec_from_env"]
+__all__ = ["Embedder", "EmbedderError", "create_embedder"]

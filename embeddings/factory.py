@@ -1,4 +1,5 @@
-"""Pick an embedder from a string: a CLI flag, RAG_EMBEDDER, or the index manifest.
+"""Pick an embedder from a string: a CLI flag, RAG_EMBEDDER, or the index manifest (the CLI
+reads the first two; an index re-creates its embedder from the spec in its manifest).
 
     offline                  hashed features, no weights needed (offline:DIM for another size)
     st:NAME_OR_PATH          a sentence-transformers model (also sentence-transformers:...)
@@ -8,18 +9,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from embeddings.base import Embedder
 from embeddings.errors import EmbedderError
 
 VALID = "auto, offline, offline:DIM, st:MODEL_OR_PATH"
-
-
-def resolve_spec_from_env(cli_value: str | None) -> str:
-    """The spec to use: the CLI flag, else RAG_EMBEDDER, else auto."""
-    return cli_value or os.environ.get("RAG_EMBEDDER") or "auto"
 
 
 def create_embedder(spec: str) -> Embedder:
