@@ -118,3 +118,8 @@ def test_rag_help_runs_as_a_process_without_heavy_imports():
 def test_ingest_of_missing_paths_is_an_error_and_creates_nothing(capsys, tmp_path: Path):
     code, _, err = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(tmp_path / "nope"))
     assert code == 1 and err.startswith("Error: nothing to ingest") and not (tmp_path / "ix").exists()
+
+
+def test_embedder_errors_are_one_line(capsys, tmp_path: Path):
+    code, _, err = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(SEEDS), "--embedder", "nonsense")
+    assert code == 1 and err.startswith("Error: unknown embedder 'nonsense'") and err.count("\n") == 1

@@ -65,8 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # noqa: BLE001 - the embeddings package's errors and the like
-        if exc.__class__.__name__ == "EmbedderError":
+    except Exception as exc:
+        from embeddings.errors import EmbedderError  # imported here: not needed to start up
+
+        if isinstance(exc, EmbedderError):
             print(f"Error: {exc}", file=sys.stderr)
             return 1
         raise
