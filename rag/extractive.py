@@ -29,6 +29,8 @@ from rag.terms import STOP_WORDS, content_terms, stem, terms, words
 #: flat at its best from 0.05 to 0.35; 0.2 is the middle of that range.
 SUPPORT_THRESHOLD = 0.2
 MAX_ANSWER_CHARS = 320
+#: Question kinds whose answer span must hold the kind of thing asked for, or we abstain.
+ABSTAIN_UNTYPED = ("number", "date")
 PASSAGES_CONSIDERED = 5
 
 _NUMBER_WORDS = frozenset(
@@ -249,7 +251,7 @@ def _support(
     """How well the span answers: 0 when it lacks the kind of answer asked for; otherwise the
     weighted share of the question's indexed terms it holds (nearby sentences count half)."""
     total = sum(weights.values())
-    if not total or (kind in ("number", "date") and not typed):
+    if not total or (kind in ABSTAIN_UNTYPED and not typed):
         return 0.0
     span_terms = set(terms(passage.text[max(start, 0) : end]))
     around = set(
