@@ -10,6 +10,7 @@ file reuse their stored vectors.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import sys
 import time
@@ -168,6 +169,37 @@ def ingest(
     """
     started = time.perf_counter()
     report = IngestReport(index_dir=str(index_dir))
+    created = not index_dir.exists()
+    try:
+        _ingest_locked(paths, index_dir, embedder_spec, chunk_size, chunk_overlap, rebuild, prune, progress, warn, report)
+    except BaseException:
+        if created and _published_manifest(index_dir) is None:
+            # A first ingest that failed leaves no empty index directory behind.
+            shutil.rmtree(index_dir, ignore_errors=True)
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _published_manifest(index_dir: Path) -> Manifest | None:
+    try:
+        return read_manifest(index_dir)
+    except RagError:
+        return None
+
+
+def _ingest_locked(
+    paths: Sequence[Path],
+    index_dir: Path,
+    embedder_spec: str | None,
+    chunk_size: int | None,
+    chunk_overlap: int | None,
+    rebuild: bool,
+    prune: bool,
+    progress: bool,
+    warn: Callable[[str], None],
+    report: IngestReport,
+) -> None:
     with writer_lock(index_dir):
         previous = read_manifest(index_dir)
         if previous is not None and not rebuild:
@@ -224,8 +256,6 @@ def ingest(
                     path.unlink(missing_ok=True)
                     path.with_name(path.name + ".tmp").unlink(missing_ok=True)
         _remove_stale_generations(index_dir, keep={new_files[0].name, new_files[1].name})
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:

@@ -123,3 +123,4 @@ def test_ingest_of_missing_paths_is_an_error_and_creates_nothing(capsys, tmp_pat
 def test_embedder_errors_are_one_line(capsys, tmp_path: Path):
     code, _, err = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(SEEDS), "--embedder", "nonsense")
     assert code == 1 and err.startswith("Error: unknown embedder 'nonsense'") and err.count("\n") == 1
+    assert not (tmp_path / "ix").exists()  # a failed first ingest leaves nothing behind
