@@ -9,7 +9,7 @@ and shows the closest passages instead.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +109,8 @@ class Assistant:
             query = standalone(question, previous)
         if conversation is not None:
             conversation.questions.append(query)
-        retrieval = self.retriever.search(query, k or self.k)
+        frequencies = store.memoised_frequencies(self.index.conn)
+        retrieval = self.retriever.search(query, k or self.k, frequencies)
         timings = dict(retrieval.timings_ms)
         passages = retrieval.passages
         t = time.perf_counter()
@@ -121,7 +122,7 @@ class Assistant:
                 else:
                     answer = item
         if answer is None:
-            answer = self._extractive(query, passages)
+            answer = self._extractive(query, passages, frequencies)
             yield answer.answer
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -129,8 +130,9 @@ class Assistant:
         answer.timings_ms = timings
         yield answer
 
-    def _extractive(self, query: str, passages: list[Passage]) -> Answer:
-        frequencies = lambda terms: store.document_frequencies(self.index.conn, terms)  # noqa: E731
+    def _extractive(
+        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
+    ) -> Answer:
         best = best_extract(query, passages, frequencies, self.index.manifest.chunks, self)
         citations: list[Citation] = []
         if best is not None and best.support >= self.support_threshold:

@@ -9,6 +9,7 @@ passage is never shown twice.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -86,7 +87,9 @@ class Retriever:
         self.reranker = reranker
         self.embedder = index.embedder(embedder_spec) if mode != "lexical" else None
 
-    def search(self, question: str, k: int = 5) -> Retrieval:
+    def search(
+        self, question: str, k: int = 5, frequencies: Callable[[Sequence[str]], dict[str, int]] | None = None
+    ) -> Retrieval:
         timings: dict[str, float] = {}
         n = max(self.candidates, 4 * k)
         lexical: list[int] = []
@@ -130,7 +133,7 @@ class Retriever:
         if self.reranker is not None and candidates:
             candidates = self.reranker.rerank(question, candidates)
         elif self.mode != "dense" and candidates:
-            candidates = self._sentence_rerank(question, candidates)
+            candidates = self._sentence_rerank(question, candidates, frequencies or store.memoised_frequencies(self.index.conn))
         timings["rerank"] = (time.perf_counter() - t) * 1000
         chosen: list[Passage] = []
         for passage in candidates:
@@ -142,7 +145,9 @@ class Retriever:
                 break
         return Retrieval(chosen, timings)
 
-    def _sentence_rerank(self, question: str, candidates: list[Passage]) -> list[Passage]:
+    def _sentence_rerank(
+        self, question: str, candidates: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
+    ) -> list[Passage]:
         """Reorder the head of the fused list by its best single sentence.
 
         A question is usually answered by one sentence, so a chunk holding a sentence that
@@ -155,7 +160,7 @@ class Retriever:
         from rag.terms import content_terms, terms
 
         q_terms = content_terms(question)
-        weights = term_weights(q_terms, store.document_frequencies(self.index.conn, q_terms), self.index.manifest.chunks)
+        weights = term_weights(q_terms, frequencies(q_terms), self.index.manifest.chunks)
         total = sum(weights.values())
         if not total:
             return candidates

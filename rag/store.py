@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,3 +288,17 @@ def document_frequencies(conn: sqlite3.Connection, terms: Sequence[str]) -> dict
     rows = conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms))
     found = {str(t): int(d) for t, d in rows}
     return {t: found.get(t, 0) for t in terms}
+
+
+def memoised_frequencies(conn: sqlite3.Connection) -> Callable[[Sequence[str]], dict[str, int]]:
+    """document_frequencies that looks each term up once: one question's retrieval rerank and
+    answer selection ask for the same terms."""
+    known: dict[str, int] = {}
+
+    def frequencies(terms: Sequence[str]) -> dict[str, int]:
+        missing = [t for t in dict.fromkeys(terms) if t not in known]
+        if missing:
+            known.update(document_frequencies(conn, missing))
+        return {t: known[t] for t in terms}
+
+    return frequencies

@@ -170,3 +170,17 @@ def test_question_joining_two_facts_gets_two_verified_citations(assistant: Assis
 def test_single_fact_questions_get_one_citation(assistant: Assistant):
     answer = assistant.ask("How many children were sexually abused in Rotherham?")
     assert len(answer.citations) == 1
+
+
+def test_term_frequencies_are_looked_up_once_per_question(assistant: Assistant, monkeypatch):
+    calls: list[list[str]] = []
+    real = store.document_frequencies
+
+    def counting(conn, terms):  # type: ignore[no-untyped-def]
+        calls.append(list(terms))
+        return real(conn, terms)
+
+    monkeypatch.setattr(store, "document_frequencies", counting)
+    assistant.ask("Which organisation, whose 42 inspections in 2015-16 exposed police weaknesses, also warned councils?")
+    looked_up = [t for call in calls for t in call]
+    assert len(looked_up) == len(set(looked_up)) and len(calls) == 1
