@@ -17,6 +17,7 @@ from rag.assistant import Assistant
 from rag.evaluation.squad import load_squad
 from rag import store
 from rag.chunking import sentence_spans
+from rag.answer_types import has_type, question_type
 from rag.terms import content_terms, terms, words, STOP_WORDS
 import rag.extractive as X
 from rag.evaluation.metrics import contains_answer
@@ -36,7 +37,7 @@ for q in ans:
     ps=a.retriever.search(q.question,5).passages
     qt=content_terms(q.question); df=store.document_frequencies(a.index.conn,qt)
     w=X.term_weights(qt,df,N); tot=sum(w.values()) or 1
-    kind=X.question_type(q.question); qw=set(words(q.question))
+    kind=question_type(q.question); qw=set(words(q.question))
     cands=[]
     for p in ps:
         sp=sentence_spans(p.text)
@@ -45,7 +46,7 @@ for q in ans:
             st=tl[i]; ctx=set().union(*[tl[j] for j in (i-1,i+1) if 0<=j<len(sp)]) if len(sp)>1 else set()
             hit=sum(v for t,v in w.items() if t in st)/tot
             near=sum(v for t,v in w.items() if t in ctx and t not in st)/tot
-            typed=X._has_type(p.text[s:e],kind,qw)
+            typed=has_type(p.text[s:e],kind,qw)
             novel=len(st-set(qt)-X._STOP_TERMS)
             cands.append((p.rank,hit,near,typed,novel,e-s,contains_answer(p.text[s:e],q.answers)))
     pre.append(cands)

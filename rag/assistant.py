@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag import store
 from rag.answer import ABSTAIN_TEXT, Answer, Citation
+from rag.details import Vocabulary
 from rag.extractive import SUPPORT_THRESHOLD, best_extract, supporting_extract, trim
 from rag.index import Index
 from rag.questions import is_follow_up, standalone, validate
@@ -61,6 +62,7 @@ class Assistant:
 
             self.generator = LLMGenerator(llm)
         self._texts: dict[int, str] = {}
+        self._vocabularies: dict[int, Vocabulary] = {}
 
     @property
     def embedder_id(self) -> str:
@@ -75,11 +77,14 @@ class Assistant:
             self._texts[document_id] = store.document_text(self.index.conn, document_id)
         return self._texts[document_id]
 
-    def document_context(self, document_id: int) -> str:
-        """The article with its title and outlet: where a detail the question names may sit."""
-        doc = self.index.conn.execute("SELECT title, COALESCE(outlet, '') FROM documents WHERE id = ?",
-                                      (document_id,)).fetchone()
-        return f"{doc[0]}\n{doc[1]}\n{self.document_text(document_id)}" if doc else ""
+    def vocabulary(self, document_id: int) -> Vocabulary:
+        """The article's terms with its title and outlet: where a detail the question names may sit."""
+        if document_id not in self._vocabularies:
+            doc = self.index.conn.execute("SELECT title, COALESCE(outlet, '') FROM documents WHERE id = ?",
+                                          (document_id,)).fetchone()
+            text = f"{doc[0]}\n{doc[1]}\n{self.document_text(document_id)}" if doc else ""
+            self._vocabularies[document_id] = Vocabulary(text)
+        return self._vocabularies[document_id]
 
     def cite(self, n: int, passage: Passage, start: int, end: int) -> Citation | None:
         """A citation for document_text[start:end] (offsets into the whole cleaned article).

@@ -1,16 +1,18 @@
 """Answer without a language model: pick the sentence that answers, and check it does.
 
 Each sentence of the retrieved passages is scored by how much of the question's meaning it
-holds (question terms weighted by their rarity in the index) and by whether it holds the kind
-of thing asked for (a number for "how many", a date for "when", a name for "who"). The answer
-is that sentence, quoted verbatim with its offsets.
+holds (question terms weighted by their rarity in the index, the words that say what is asked
+counting double) and by whether it holds the kind of thing asked for (a number for "how
+many", a date for "when", a name for "who"). A sentence also holds the names it means but
+shortens or replaces with "He" (rag.references). The answer is that sentence, quoted verbatim
+with its offsets.
 
 Abstention looks at what the best sentence lacks. Support is 0 when a "how many" or "when"
 question's span holds no number or date, or when the question names a place, person or number
-that the span's article (with its title and outlet) never mentions: "How many children were
-abused in Derby?" is not answered by a sentence about Rotherham. Otherwise support is the
-weighted share of the question's indexed terms in and around the span; below the threshold
-calibrated on the seed set, we abstain.
+that the span's article (with its title and outlet) never mentions, typos allowed
+(rag.details): "How many children were abused in Derby?" is not answered by a sentence about
+Rotherham. Otherwise support is the weighted share of the question's indexed terms in and
+around the span; below the threshold calibrated on the seed set, we abstain.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rag.answer_types import focus_words, has_type, question_type
 from rag.chunking import sentence_spans
+from rag.details import Vocabulary, missing_details
+from rag.references import referred_terms
 from rag.retrieval import Passage
 from rag.terms import STOP_WORDS, content_terms, stem, terms, words
 
@@ -32,25 +37,10 @@ MAX_ANSWER_CHARS = 320
 #: Question kinds whose answer span must hold the kind of thing asked for, or we abstain.
 ABSTAIN_UNTYPED = ("number", "date")
 PASSAGES_CONSIDERED = 5
+FOCUS_BOOST = 1.0
 
-_NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty forty fifty "
-    "hundred hundreds thousand thousands million millions billion half third quarter percent per cent".split()
-)
-_MONTHS = frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
-    "saturday sunday yesterday today century decade".split()
-)
-_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
-_DIGIT = re.compile(r"\d")
 _STOP_TERMS = frozenset(terms(" ".join(sorted(STOP_WORDS))))
-_PERSON = re.compile(
-    r"\b(?:Sir|Dame|Lord|Lady|Mr|Mrs|Ms|Dr|Professor|Chief Constable)\.?\s+[A-Z][\w'’-]+"
-    r"|\b[A-Z][a-z][\w'’-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]+)+|\b[A-Z]{2,}s?\b"
-)
 _PRONOUN_START = re.compile(r"(?:In\s+(?:his|her|their)\s+\w+,\s+)?(?:He|She|They|His|Her|Their)\b")
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’-]+")
 
 
 class Documents(Protocol):
@@ -58,7 +48,9 @@ class Documents(Protocol):
 
     def document_text(self, document_id: int) -> str: ...
 
-    def document_context(self, document_id: int) -> str: ...
+    def vocabulary(self, document_id: int) -> Vocabulary:
+        """The article's terms with its title and outlet: where a detail the question names may sit."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -73,55 +65,11 @@ class Extract:
     support: float
 
 
-def question_type(question: str) -> str:
-    q = question.lower()
-    if re.search(r"\bhow (many|much|old|long)\b|\bnumber of\b|\bwhat (percentage|proportion|share)\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (year|date|month|day|time|century|decade)\b|\bwhich (year|month|century)\b|\bsince when\b", q):
-        return "date"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (person|man|woman|body|organi[sz]ation|group|agency|watchdog|official)\b", q):
-        return "entity"
-    if re.search(r"\bwhere\b|\bwhich (town|city|country|place|county|region|areas?|places|towns|cities)\b", q):
-        return "place"
-    return "other"
-
-
-def _has_type(sentence: str, kind: str, question_words: set[str]) -> bool:
-    new_words = [w for w in words(sentence) if w not in question_words]
-    if kind == "number":
-        return bool(_DIGIT.search(sentence)) or any(w in _NUMBER_WORDS for w in new_words)
-    if kind == "date":
-        return bool(_YEAR.search(sentence)) or any(w in _MONTHS for w in new_words)
-    if kind == "entity":
-        # A person or body: a title and a name, two capitalised words, or an acronym.
-        names = [m.group() for m in _PERSON.finditer(sentence)]
-        return any(not set(words(n)) <= question_words for n in names)
-    if kind == "place":
-        names = {m.group().lower() for m in _CAPITALISED.finditer(sentence)}
-        return any(n not in question_words and n not in STOP_WORDS for n in names)
-    return True
-
-
 def term_weights(question_terms: Sequence[str], df: dict[str, int], n_chunks: int) -> dict[str, float]:
     """BM25-style idf for terms the index knows; terms it has never seen weigh nothing, since a
     paraphrase has them as often as an unanswerable question does."""
     n = max(n_chunks, 1)
     return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in question_terms if df.get(t, 0) > 0}
-
-
-def specific_terms(question: str) -> list[str]:
-    """Stems of the question's names and numbers: the details an answer must be about.
-
-    "How many children were abused in Derby?" is not answered by an article that never says
-    Derby, however well the rest matches: such a name or number missing from the answer's
-    article means abstain.
-    """
-    out = []
-    for i, m in enumerate(re.finditer(r"[^\W_]+", question)):
-        word = m.group()
-        if word.isdigit() or (i > 0 and word[0].isupper() and word.lower() not in STOP_WORDS):
-            out.append(stem(word.lower()))
-    return list(dict.fromkeys(out))
 
 
 def best_extract(
@@ -134,8 +82,8 @@ def best_extract(
     """The best answering span among the top passages, with its support (0 = do not answer).
 
     `documents` gives the whole article, so a span can take in a sentence just outside its
-    chunk, and the article's context (text, title, outlet): a question naming a place or year
-    its article never mentions is about something else.
+    chunk, and the article's vocabulary: a question naming a place or year its article never
+    mentions is about something else (rag.details).
     """
     q_terms = content_terms(question)
     if not q_terms or not passages:
@@ -143,22 +91,34 @@ def best_extract(
     df = document_frequency(q_terms)
     weights = term_weights(q_terms, df, n_chunks)
     total = sum(weights.values())
+    focus = {stem(w) for w in focus_words(question)}
+    scoring = {t: w * (1 + FOCUS_BOOST) if t in focus else w for t, w in weights.items()}
+    scoring_total = sum(scoring.values())
     kind = question_type(question)
     q_words = set(words(question))
+    considered = passages[:PASSAGES_CONSIDERED]
+    # An article missing a name or number the question gives is about something else: answer
+    # from the articles that mention them all, if any does.
+    missing = {p.document_id: missing_details(question, documents.vocabulary(p.document_id)) for p in considered}
+    if any(not m for m in missing.values()):
+        considered = [p for p in considered if not missing[p.document_id]]
     best: tuple[float, Passage, list[tuple[int, int]], int, bool] | None = None
-    for passage in passages[:PASSAGES_CONSIDERED]:
+    for passage in considered:
         spans = sentence_spans(passage.text)
-        sentence_terms = [set(terms(passage.text[a:b])) for a, b in spans]
+        text = documents.document_text(passage.document_id)
+        # A sentence means the names it shortens or stands for with "He" (rag.references).
+        sentence_terms = [set(terms(passage.text[a:b])) | referred_terms(text, passage.start + a, passage.start + b)
+                          for a, b in spans]
         for i, (start, end) in enumerate(spans):
             s_terms = sentence_terms[i]
             # Neighbours help a little: "it said" refers back to the sentence before.
             context = set().union(*(sentence_terms[j] for j in (i - 1, i + 1) if 0 <= j < len(spans)))
-            hit = sum(w for t, w in weights.items() if t in s_terms)
-            near = sum(w for t, w in weights.items() if t in context and t not in s_terms)
-            typed = _has_type(passage.text[start:end], kind, q_words)
+            hit = sum(w for t, w in scoring.items() if t in s_terms)
+            near = sum(w for t, w in scoring.items() if t in context and t not in s_terms)
+            typed = has_type(passage.text[start:end], kind, q_words)
             novel = bool(s_terms - set(q_terms) - _STOP_TERMS)
             # Weights fitted on the SQuAD answerable questions (bench/extractive_weights.py).
-            score = (hit + 0.25 * near) / total if total else 0.0
+            score = (hit + 0.25 * near) / scoring_total if scoring_total else 0.0
             score += (0.15 if typed else 0.0) + 0.05 / passage.rank + (0.0 if novel else -0.5)
             if best is None or score > best[0]:
                 best = (score, passage, spans, i, typed)
@@ -179,12 +139,10 @@ def best_extract(
         # The matching sentence may not hold the answer ("... the chief inspector has claimed."
         # then "Ofsted boss Sir Michael Wilshaw said ..."): take in the neighbour that does.
         for j in (i + 1, i - 1):
-            if 0 <= j < len(spans) and _has_type(passage.text[spans[j][0] : spans[j][1]], kind, q_words):
+            if 0 <= j < len(spans) and has_type(passage.text[spans[j][0] : spans[j][1]], kind, q_words):
                 start, end, typed = min(start, spans[j][0]), max(end, spans[j][1]), True
                 break
-    support = _support(passage, spans, start, end, weights, typed, kind)
-    if _missing_detail(question, documents.document_context(passage.document_id)):
-        support = 0.0
+    support = 0.0 if missing[passage.document_id] else _support(text, passage, spans, start, end, weights, typed, kind)
     return Extract(passage, text, passage.start + start, passage.start + end, score, support)
 
 
@@ -211,6 +169,7 @@ def supporting_extract(
     if not total:
         return None
     covered = set(terms(first.text[max(0, first.start - 300) : first.end + 300]))
+    covered |= referred_terms(first.text, first.start, first.end)
     missing = {t: w for t, w in weights.items() if t not in covered}
     share = sum(missing.values()) / total
     if share < 0.3:
@@ -231,15 +190,8 @@ def supporting_extract(
                    gain, first.support)
 
 
-def _missing_detail(question: str, context: str) -> bool:
-    """Does the question name something (a name, a number) the context never mentions?
-    "Scottish" still matches "Scotland": names agree on their first four letters."""
-    have = set(terms(context))
-    prefixes = {t[:4] for t in have if len(t) >= 4}
-    return any(t not in have and not (len(t) >= 5 and t[:4] in prefixes) for t in specific_terms(question))
-
-
 def _support(
+    text: str,
     passage: Passage,
     spans: list[tuple[int, int]],
     start: int,
@@ -253,7 +205,9 @@ def _support(
     total = sum(weights.values())
     if not total or (kind in ABSTAIN_UNTYPED and not typed):
         return 0.0
-    span_terms = set(terms(passage.text[max(start, 0) : end]))
+    span_terms = set(terms(passage.text[max(start, 0) : end])) | referred_terms(
+        text, passage.start + max(start, 0), passage.start + end
+    )
     around = set(
         t for a, b in spans if (b <= start or a >= end) and (b >= start - 300 and a <= end + 300)
         for t in terms(passage.text[a:b])
@@ -280,7 +234,7 @@ def trim(text: str, start: int, end: int, question: str, limit: int = MAX_ANSWER
                 break
             window = text[a:b]
             w_terms = set(terms(window))
-            score = len(q & w_terms) + (100.0 if _has_type(window, kind, q_words) else 0.0)
+            score = len(q & w_terms) + (100.0 if has_type(window, kind, q_words) else 0.0)
             score += 0.5 if w_terms - q - _STOP_TERMS else 0.0
             score += (b - a) / 10_000  # prefer the longer of equal windows
             if score > best_score:

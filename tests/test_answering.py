@@ -37,6 +37,10 @@ def _check_citations(assistant: Assistant, answer) -> None:  # type: ignore[no-u
         ("Who is the chief inspector of schools?", "Wilshaw"),
         ("What did the LGA call for?", "independent review"),
         ("Who leads Her Majesty's Inspectorate of Constabulary?", "Sir Tom"),
+        # Answered by "In his reply, Sir Tom, who leads watchdog ...": "Sir Tom" is Sir Tom Winsor.
+        ("Which watchdog does Sir Tom Winsor lead?", "Inspectorate of Constabulary"),
+        # A typo in a name the article spells right is still that name.
+        ("How many children were abused in Rohterham?", "1,400"),
     ],
 )
 def test_answers_hold_the_fact_and_cite_verbatim(assistant: Assistant, question: str, expected: str):

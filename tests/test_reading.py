@@ -1,0 +1,117 @@
+"""The pieces the extractive answerer reads questions and sentences with: details a question
+names, the kind of answer it wants, and the names a sentence refers to without spelling out."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer_types import focus_words, has_type, question_type
+from rag.details import Vocabulary, details, missing_details
+from rag.references import NAME_LOOKBACK, referred_terms
+from rag.terms import stem
+
+ARTICLE = (
+    "Broadcasting rights\n\nIn 1992 the Premier League sold its rights to BSkyB. Microsoft renamed SkyDrive. "
+    "The Scottish Football Association objected."
+)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much did BSkyB pay for the Primier League rights?",  # a typo in a name
+        "What did Microsoft rename Sky Drive to?",  # a compound split in two
+        "What did the Premier League sell in 1992?",
+        "Did Scotland object?",  # "Scotland" ~ "Scottish"
+    ],
+)
+def test_a_question_s_details_are_found_despite_typos_and_split_compounds(question: str):
+    assert missing_details(question, Vocabulary(ARTICLE)) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("How many children were abused in Derby?", ["derby"]),
+        ("What did the Premier League sell in 1993?", ["1993"]),  # numbers match exactly
+        ("What did Apple rename SkyDrive to?", ["apple"]),
+        ("Did Leeds object?", ["leeds"]),
+    ],
+)
+def test_details_the_article_never_mentions_are_reported(question: str, missing: list[str]):
+    assert missing_details(question, Vocabulary(ARTICLE)) == missing
+
+
+def test_details_are_names_after_the_first_word_and_numbers():
+    assert [d.word for d in details("Who paid BSkyB 304 pounds in London?")] == ["bskyb", "304", "london"]
+    assert details("What did they say?") == []
+
+
+def test_vocabularies_combine():
+    merged = Vocabulary.union([Vocabulary("Rotherham and Oxford"), Vocabulary("Rochdale and Derby")])
+    assert missing_details("Were Oxford and Derby named?", merged) == []
+    assert missing_details("Were Oxford and Leeds named?", merged) == ["leeds"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many children were abused?", "number"),
+        ("What century did the Normans arrive?", "date"),
+        ("When did he write?", "date"),
+        ("Who led Richard's troops when Cyprus was conquered?", "entity"),  # the first question phrase decides
+        ("Where was Dyrrachium?", "place"),
+        ("What did the LGA call for?", "other"),
+    ],
+)
+def test_question_type_follows_the_first_question_phrase(question: str, kind: str):
+    assert question_type(question) == kind
+
+
+def test_dates_include_centuries_and_decades():
+    assert has_type("They settled there in the 10th century.", "date", {"what", "century"})
+    assert has_type("It grew in the 1990s.", "date", set())
+    assert not has_type("It grew a lot.", "date", set())
+
+
+def test_focus_is_what_the_question_asks_about():
+    assert focus_words("Who commissioned the report that found poor information sharing?") == ["commissioned"]
+    assert focus_words("Which watchdog does Sir Tom lead?") == ["watchdog"]
+    assert focus_words("What did the report say?") == []
+
+
+def _refers(text: str, sentence: str) -> set[str]:
+    start = text.index(sentence)
+    return set(referred_terms(text, start, start + len(sentence)))
+
+
+def test_a_shortened_name_means_the_full_name():
+    text = "Ofsted wrote to Sir Tom Winsor. In his reply, Sir Tom said the body is assessing police."
+    assert stem("winsor") in _refers(text, "In his reply, Sir Tom said the body is assessing police.")
+
+
+def test_a_leading_pronoun_means_the_person_named_before_with_their_description():
+    text = (
+        "David Simmonds, chairman of the Local Government Association's children and young people board, "
+        "said the report made for uncomfortable reading. He told the BBC that councils would reflect."
+    )
+    referred = _refers(text, "He told the BBC that councils would reflect.")
+    assert {stem("david"), stem("simmonds"), stem("chairman"), stem("board")} <= referred
+
+
+def test_an_acronym_means_the_name_it_abbreviates():
+    text = "The Local Government Association met. The LGA has called for a review."
+    assert {stem("local"), stem("government"), stem("association")} <= _refers(text, "The LGA has called for a review.")
+    assert "lga" in _refers(text, "The Local Government Association met.")
+
+
+def test_references_look_back_a_bounded_distance():
+    far = "Sir Tom Winsor spoke. " + "Nothing happened then. " * (NAME_LOOKBACK // 20) + "Sir Tom agreed."
+    assert stem("winsor") not in _refers(far, "Sir Tom agreed.")
+    near = "Sir Tom Winsor spoke. Sir Tom agreed."
+    assert stem("winsor") in _refers(near, "Sir Tom agreed.")
+
+
+def test_plain_sentences_refer_to_nothing():
+    text = "The police were slow. Councils were slower."
+    assert _refers(text, "Councils were slower.") == set()
