@@ -25,7 +25,8 @@ from typing import Protocol
 
 from rag.answer_types import focus_words, has_type, question_type
 from rag.chunking import sentence_spans
-from rag.details import Vocabulary, missing_details
+from rag.details import Vocabulary, missing_details, numbers_missing_near
+from rag.polarity import contradicts, opposed
 from rag.references import referred_terms
 from rag.retrieval import Passage
 from rag.terms import STOP_WORDS, content_terms, stem, terms, words
@@ -142,7 +143,16 @@ def best_extract(
             if 0 <= j < len(spans) and has_type(passage.text[spans[j][0] : spans[j][1]], kind, q_words):
                 start, end, typed = min(start, spans[j][0]), max(end, spans[j][1]), True
                 break
-    support = 0.0 if missing[passage.document_id] else _support(text, passage, spans, start, end, weights, typed, kind)
+    span = passage.text[start:end]
+    if (
+        missing[passage.document_id]
+        or numbers_missing_near(question, text, passage.start + start, passage.start + end)
+        or contradicts(question, span)
+        or opposed(question, span)
+    ):
+        support = 0.0
+    else:
+        support = _support(text, passage, spans, start, end, weights, typed, kind)
     return Extract(passage, text, passage.start + start, passage.start + end, score, support)
 
 

@@ -54,7 +54,13 @@ def test_answers_hold_the_fact_and_cite_verbatim(assistant: Assistant, question:
 
 @pytest.mark.parametrize(
     "question",
-    ["Who is the Home Secretary?", "What is the capital of Australia?", "How many people did the gunman kill in Texas?"],
+    [
+        "Who is the Home Secretary?",
+        "What is the capital of Australia?",
+        "How many people did the gunman kill in Texas?",
+        # The article asserts the warning; it says nothing of a watchdog that did not warn.
+        "Which watchdog did not warn that council failings put children at risk?",
+    ],
 )
 def test_abstains_when_the_articles_do_not_say(assistant: Assistant, question: str):
     answer = assistant.ask(question)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rag.answer_types import focus_words, has_type, question_type
-from rag.details import Vocabulary, details, missing_details
+from rag.details import Vocabulary, details, missing_details, numbers_missing_near
+from rag.polarity import contradicts, opposed
 from rag.references import NAME_LOOKBACK, referred_terms
 from rag.terms import stem
 
@@ -115,3 +116,36 @@ def test_references_look_back_a_bounded_distance():
 def test_plain_sentences_refer_to_nothing():
     text = "The police were slow. Councils were slower."
     assert _refers(text, "Councils were slower.") == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "expected"),
+    [
+        ("What is usually not stated using big O?", "Upper bounds are usually stated using big O.", True),
+        ("What is usually not stated using big O?", "Constant factors are not stated.", False),
+        ("Which councils have no plan?", "Half of councils are failing to put a plan into place.", False),
+        ("What is usually stated using big O?", "Upper bounds are usually stated using big O.", False),
+    ],
+)
+def test_a_negated_question_is_not_answered_by_an_assertion(question: str, answer: str, expected: bool):
+    assert contradicts(question, answer) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "expected"),
+    [
+        ("What is the least difficult class?", "NP-complete problems are the most difficult problems in NP.", True),
+        ("What is the most difficult class?", "NP-complete problems are the most difficult problems in NP.", False),
+        ("Is the output simple or complex?", "The output is complex.", False),  # a choice between the two
+        ("What is the largest city?", "Sydney is the largest and most populous city.", False),
+    ],
+)
+def test_a_question_is_not_answered_by_its_opposite(question: str, answer: str, expected: bool):
+    assert opposed(question, answer) is expected
+
+
+def test_a_question_s_numbers_must_stand_near_the_answer():
+    text = "In 1997 the club was founded. " + "It grew. " * 60 + "In 2005 it won the cup."
+    start = text.index("In 2005")
+    assert numbers_missing_near("What did the club win in 2005?", text, start, len(text)) == []
+    assert numbers_missing_near("What did the club win in 1997?", text, start, len(text)) == ["1997"]
