@@ -13,11 +13,11 @@ from rag.cli import main
 from .conftest import REPO
 
 FLOORS = {
-    "answer_accuracy": 0.75,
+    "answer_accuracy": 0.80,
     "citation_precision": 0.75,
     "evidence_recall_at_k": 0.95,
     "abstention_recall": 0.75,
-    "abstention_precision": 0.85,
+    "abstention_precision": 0.90,
 }
 
 
