@@ -5,14 +5,15 @@ Derby, however well the rest of a sentence matches. A question's details are its
 (capitalised words after the first) and its numbers. People mistype names ("Primier League",
 "Bedigo") and split or join compounds ("Sky Drive" for "SkyDrive"), so a name counts as
 mentioned when the article has it within a small edit distance, joined with the next word of
-the question, or sharing its first four letters ("Scottish" ~ "Scotland"). Numbers must match
-exactly: "2013-14" is not "2015-16", and must stand near the answer.
+the question, or sharing its first four letters ("Scottish" ~ "Scotland"). A name of several
+words must stand as one name in the article: "the California Times" is not the Los Angeles Times
+of an article about California. Numbers must match exactly ("2013-14" is not "2015-16") and
+stand near the answer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.terms import STOP_WORDS, stem, terms
@@ -51,26 +52,47 @@ def allowed_typos(word: str) -> int:
     return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
 
 
+#: Small words a name may hold ("University of California", "Guy de Lusignan").
+_CONNECTORS = frozenset("of de la le the von van da di du del der".split())
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|de|la|le|the|von|van|da|di|du|del|der)\s+)*[A-Z][\w'’-]*)+")
+_LOWER_WORD = re.compile(r"\b[a-z][a-z]*\b")
+_MIDSENTENCE_CAPITAL = re.compile(r"(?<![.!?:\n]\s)(?<![.!?:\n])(?<!^)\b[A-Z][\w'’-]*")
+
+
+def name_phrases(question: str) -> list[list[str]]:
+    """The question's names of two or more words, as word lists: "the California Times" is one
+    name, not two words that may stand apart. A possessive ends a name ("Victoria's Mount
+    Bogong" holds "Mount Bogong")."""
+    out = []
+    for m in _NAME_RUN.finditer(question):
+        if m.start() == 0:
+            continue
+        for part in re.split(r"['’]s\b", m.group()):
+            ws = [w.lower() for w in _WORD.findall(part) if w.lower() not in _CONNECTORS]
+            if len(ws) >= 2:
+                out.append(ws)
+    return out
+
+
 class Vocabulary:
     """The terms of one article (with its title and outlet), for checking details against."""
 
     def __init__(self, text: str) -> None:
-        self.terms = frozenset(terms(text))
+        sequence = terms(text)
+        self.terms = frozenset(sequence)
         self._prefixes = frozenset(t[:4] for t in self.terms if len(t) >= 4)
         self._by_length: dict[int, list[str]] = {}
         for t in self.terms:
             if not t.isdigit():
                 self._by_length.setdefault(len(t), []).append(t)
-
-    @classmethod
-    def union(cls, vocabularies: Iterable[Vocabulary]) -> Vocabulary:
-        merged = cls("")
-        for v in vocabularies:
-            merged.terms |= v.terms
-            merged._prefixes |= v._prefixes
-            for n, ts in v._by_length.items():
-                merged._by_length.setdefault(n, []).extend(ts)
-        return merged
+        # Words the article writes as names, and the pairs they stand in, for names of several words.
+        self._capitalised = frozenset(stem(m.group().lower()) for w in _MIDSENTENCE_CAPITAL.finditer(text)
+                                      for m in _WORD.finditer(w.group()))
+        self._lower_case = frozenset(stem(m.group()) for m in _LOWER_WORD.finditer(text))
+        sequence = [t for t in sequence if t not in _CONNECTORS and t not in ("s", "t")]  # "'s", "n't"
+        self._pairs = frozenset(
+            (a, b) for a, b in zip(sequence, sequence[1:]) if a in self._capitalised or b in self._capitalised
+        )
 
     def mentions(self, detail: Detail) -> bool:
         if detail.term in self.terms or any(j in self.terms for j in detail.joined):
@@ -79,21 +101,45 @@ class Vocabulary:
             return False
         if len(detail.term) >= 5 and detail.term[:4] in self._prefixes:
             return True
-        return self._near(detail.term, allowed_typos(detail.word))
+        return bool(self._near(detail.term, allowed_typos(detail.word)))
 
-    def _near(self, term: str, edits: int) -> bool:
+    def has_name(self, name: list[str]) -> bool:
+        """Does the article write these words as one name? Words it knows only in lower case
+        ("Who did Emma Marry?") are not part of a name; typos and joined words are allowed."""
+        words_: list[str] = []
+        for w in name:
+            if words_ and stem(words_[-1] + w) in self.terms:
+                words_[-1] += w
+            else:
+                words_.append(w)
+        kept = [(w, s) for w, s in zip(words_, map(stem, words_)) if s in self._capitalised or s not in self._lower_case]
+        for (word_a, a), (word_b, b) in zip(kept, kept[1:]):
+            if (a, b) in self._pairs:
+                continue
+            lefts = self._near(a, allowed_typos(word_a)) | ({a} if a in self.terms else set())
+            rights = self._near(b, allowed_typos(word_b)) | ({b} if b in self.terms else set())
+            if not any((x, y) in self._pairs for x in lefts for y in rights):
+                return False
+        return True
+
+    def _near(self, term: str, edits: int) -> set[str]:
+        """The article's terms within `edits` edits of `term` (itself excluded)."""
         if not edits:
-            return False
+            return set()
         from rapidfuzz.distance import OSA
-        from rapidfuzz.process import extractOne
+        from rapidfuzz.process import extract
 
         candidates = [t for n in range(len(term) - edits, len(term) + edits + 1) for t in self._by_length.get(n, ())]
-        return bool(candidates) and extractOne(term, candidates, scorer=OSA.distance, score_cutoff=edits) is not None
+        found = extract(term, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None)
+        return {t for t, _, _ in found if t != term}
 
 
 def missing_details(question: str, vocabulary: Vocabulary) -> list[str]:
     """The question's names and numbers that the article never mentions (as typed)."""
-    return [d.word for d in details(question) if not vocabulary.mentions(d)]
+    missing = [d.word for d in details(question) if not vocabulary.mentions(d)]
+    if missing:
+        return missing
+    return [" ".join(name) for name in name_phrases(question) if not vocabulary.has_name(name)]
 
 
 def numbers_missing_near(question: str, text: str, start: int, end: int, reach: int = 300) -> list[str]:
@@ -103,6 +149,6 @@ def numbers_missing_near(question: str, text: str, start: int, end: int, reach: 
     the article has only elsewhere belongs to another fact. (On the SQuAD subset this marks no
     answerable question and 1.7% of the unanswerable ones answered otherwise.)
     """
-    nearby = Vocabulary(text[max(0, start - reach) : end + reach])
-    return [d.word for d in details(question) if d.is_number and not nearby.mentions(d)]
+    nearby = set(terms(text[max(0, start - reach) : end + reach]))
+    return [d.word for d in details(question) if d.is_number and d.term not in nearby]
 
