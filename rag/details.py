@@ -55,6 +55,7 @@ def allowed_typos(word: str) -> int:
 #: Small words a name may hold ("University of California", "Guy de Lusignan").
 _CONNECTORS = frozenset("of de la le the von van da di du del der".split())
 _NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|de|la|le|the|von|van|da|di|du|del|der)\s+)*[A-Z][\w'’-]*)+")
+_PUNCTUATION = re.compile(r"[,;:.!?]+(?=\s)|[()\[\]{}\"“”|–—\n]")
 _LOWER_WORD = re.compile(r"\b[a-z][a-z]*\b")
 _MIDSENTENCE_CAPITAL = re.compile(r"(?<![.!?:\n]\s)(?<![.!?:\n])(?<!^)\b[A-Z][\w'’-]*")
 
@@ -78,8 +79,7 @@ class Vocabulary:
     """The terms of one article (with its title and outlet), for checking details against."""
 
     def __init__(self, text: str) -> None:
-        sequence = terms(text)
-        self.terms = frozenset(sequence)
+        self.terms = frozenset(terms(text))
         self._prefixes = frozenset(t[:4] for t in self.terms if len(t) >= 4)
         self._by_length: dict[int, list[str]] = {}
         for t in self.terms:
@@ -89,10 +89,11 @@ class Vocabulary:
         self._capitalised = frozenset(stem(m.group().lower()) for w in _MIDSENTENCE_CAPITAL.finditer(text)
                                       for m in _WORD.finditer(w.group()))
         self._lower_case = frozenset(stem(m.group()) for m in _LOWER_WORD.finditer(text))
-        sequence = [t for t in sequence if t not in _CONNECTORS and t not in ("s", "t")]  # "'s", "n't"
-        self._pairs = frozenset(
-            (a, b) for a, b in zip(sequence, sequence[1:]) if a in self._capitalised or b in self._capitalised
-        )
+        pairs = set()
+        for segment in _PUNCTUATION.split(text):  # a name does not run across punctuation
+            seq = [t for t in terms(segment) if t not in _CONNECTORS and t not in ("s", "t")]  # "'s", "n't"
+            pairs.update((a, b) for a, b in zip(seq, seq[1:]) if a in self._capitalised or b in self._capitalised)
+        self._pairs = frozenset(pairs)
 
     def mentions(self, detail: Detail) -> bool:
         if detail.term in self.terms or any(j in self.terms for j in detail.joined):

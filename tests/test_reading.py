@@ -58,13 +58,16 @@ def test_details_are_names_after_the_first_word_and_numbers():
         ("What did Sky Drive Pro replace?", []),  # joined words
         ("Who bought the Primier League rights?", []),  # a typo
         ("Who ruled the University of Victoria?", ["university victoria"]),
+        ("Where is Redlands University?", ["redlands university"]),  # names do not run across a comma
+        ("Who chairs the National Police Chiefs' Council?", []),
     ],
 )
 def test_names_of_several_words_must_stand_together(question: str, missing: list[str]):
     article = (
         "In 1900 the Los Angeles Times defined southern California. Victoria's highest peak is Mount Bogong, "
         "and its University of Melbourne is old. Emma married him. SkyDrive Pro replaced Windows Live Mesh. "
-        "BSkyB bought the Premier League rights."
+        "BSkyB bought the Premier League rights. It lists the University of Redlands, University of San Diego and "
+        "the National Police Chiefs' Council."
     )
     assert missing_details(question, Vocabulary(article)) == missing
 
