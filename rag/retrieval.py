@@ -8,6 +8,7 @@ passage is never shown twice.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from rag.rerank import Reranker
 
 MODES = ("hybrid", "lexical", "dense")
+#: How far back a passage opening with a pronoun looks for the sentence that names its person.
+ANTECEDENT_REACH = 400
+_LEADING_REFERENCE = re.compile(r"(?:(?:In|On|At)\s+(?:his|her|their)\s+\w+,\s+)?(?:He|She|They|His|Her|Their)\b")
 RRF_K = 60
 SENTENCE_RERANK_DEPTH = 20
 
@@ -143,7 +147,25 @@ class Retriever:
             chosen.append(passage)
             if len(chosen) == k:
                 break
+        for passage in chosen:
+            self._take_in_antecedent(passage)
         return Retrieval(chosen, timings)
+
+    def _take_in_antecedent(self, passage: Passage) -> None:
+        """A passage that opens with "He said ..." starts one sentence earlier, where he is named:
+        a reader (and an answer to "Who said ...?") needs that sentence."""
+        if not _LEADING_REFERENCE.match(passage.text):
+            return
+        from rag.chunking import sentence_spans
+
+        before = store.text_before(self.index.conn, passage.document_id, passage.start, ANTECEDENT_REACH)
+        spans = sentence_spans(before)
+        if not spans:
+            return
+        offset = passage.start - len(before)
+        start = offset + spans[-1][0]
+        passage.text = before[spans[-1][0] :] + passage.text
+        passage.start = start
 
     def _sentence_rerank(
         self, question: str, candidates: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]

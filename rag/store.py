@@ -220,6 +220,14 @@ def get_chunks(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Stored
     return {r[0]: StoredChunk(*r) for r in rows}
 
 
+def text_before(conn: sqlite3.Connection, document_id: int, position: int, limit: int) -> str:
+    """Up to `limit` characters of a document's text ending at `position` (without loading it all)."""
+    start = max(0, position - limit)
+    row = conn.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                       (start + 1, position - start, document_id)).fetchone()
+    return str(row[0]) if row and row[0] is not None else ""
+
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 

@@ -194,3 +194,12 @@ def test_term_frequencies_are_looked_up_once_per_question(assistant: Assistant, 
     assistant.ask("Which organisation, whose 42 inspections in 2015-16 exposed police weaknesses, also warned councils?")
     looked_up = [t for call in calls for t in call]
     assert len(looked_up) == len(set(looked_up)) and len(calls) == 1
+
+
+def test_a_passage_opening_with_a_pronoun_starts_where_its_person_is_named(assistant: Assistant):
+    answer = assistant.ask("Who told the BBC that councils would reflect on the implications of the report?")
+    assert "Simmonds" in answer.answer
+    for p in answer.passages:
+        text = store.document_text(assistant.index.conn, p.document_id)
+        assert text[p.start : p.end] == p.text
+        assert not p.text.startswith(("He ", "She ")), p.text[:80]
