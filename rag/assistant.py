@@ -9,6 +9,7 @@ and shows the closest passages instead.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,11 @@ from rag.extractive import SUPPORT_THRESHOLD, best_extract, supporting_extract, 
 from rag.index import Index
 from rag.questions import is_follow_up, standalone, validate
 from rag.retrieval import Passage, Retriever
+
+
+#: How far around a passage a long document is read for the details a question names.
+VOCABULARY_REACH = 50_000
+VOCABULARIES_KEPT = 64
 
 
 @dataclass
@@ -62,7 +68,7 @@ class Assistant:
 
             self.generator = LLMGenerator(llm)
         self._texts: dict[int, str] = {}
-        self._vocabularies: dict[int, Vocabulary] = {}
+        self._vocabularies: OrderedDict[tuple[int, int], Vocabulary] = OrderedDict()
 
     @property
     def embedder_id(self) -> str:
@@ -77,14 +83,25 @@ class Assistant:
             self._texts[document_id] = store.document_text(self.index.conn, document_id)
         return self._texts[document_id]
 
-    def vocabulary(self, document_id: int) -> Vocabulary:
-        """The article's terms with its title and outlet: where a detail the question names may sit."""
-        if document_id not in self._vocabularies:
+    def vocabulary(self, document_id: int, near: int) -> Vocabulary:
+        """The terms of the article around offset `near`, with its title and outlet: where a
+        detail the question names may sit. An article is read whole; in a document longer than
+        twice VOCABULARY_REACH (a book, a dump of many stories) only about that far either side
+        of `near`, so one question never reads a 50 MB document through."""
+        text = self.document_text(document_id)
+        whole = len(text) <= 2 * VOCABULARY_REACH
+        bucket = -1 if whole else near // VOCABULARY_REACH
+        key = (document_id, bucket)
+        if key not in self._vocabularies:
             doc = self.index.conn.execute("SELECT title, COALESCE(outlet, '') FROM documents WHERE id = ?",
                                           (document_id,)).fetchone()
-            text = f"{doc[0]}\n{doc[1]}\n{self.document_text(document_id)}" if doc else ""
-            self._vocabularies[document_id] = Vocabulary(text)
-        return self._vocabularies[document_id]
+            reach = VOCABULARY_REACH
+            window = text if whole else text[max(0, (bucket - 1) * reach) : (bucket + 2) * reach]
+            self._vocabularies[key] = Vocabulary(f"{doc[0]}\n{doc[1]}\n{window}" if doc else window)
+            while len(self._vocabularies) > VOCABULARIES_KEPT:
+                self._vocabularies.popitem(last=False)
+        self._vocabularies.move_to_end(key)
+        return self._vocabularies[key]
 
     def cite(self, n: int, passage: Passage, start: int, end: int) -> Citation | None:
         """A citation for document_text[start:end] (offsets into the whole cleaned article).

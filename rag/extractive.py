@@ -50,8 +50,9 @@ class Documents(Protocol):
 
     def document_text(self, document_id: int) -> str: ...
 
-    def vocabulary(self, document_id: int) -> Vocabulary:
-        """The article's terms with its title and outlet: where a detail the question names may sit."""
+    def vocabulary(self, document_id: int, near: int) -> Vocabulary:
+        """The article's terms (around offset `near` in a very long document), with its title
+        and outlet: where a detail the question names may sit."""
         ...
 
 
@@ -101,9 +102,9 @@ def best_extract(
     considered = passages[:PASSAGES_CONSIDERED]
     # An article missing a name or number the question gives is about something else: answer
     # from the articles that mention them all, if any does.
-    missing = {p.document_id: missing_details(question, documents.vocabulary(p.document_id)) for p in considered}
+    missing = {p.chunk_id: missing_details(question, documents.vocabulary(p.document_id, p.start)) for p in considered}
     if any(not m for m in missing.values()):
-        considered = [p for p in considered if not missing[p.document_id]]
+        considered = [p for p in considered if not missing[p.chunk_id]]
     best: tuple[float, Passage, list[tuple[int, int]], int, bool] | None = None
     for passage in considered:
         spans = sentence_spans(passage.text)
@@ -146,7 +147,7 @@ def best_extract(
                 break
     span = passage.text[start:end]
     if (
-        missing[passage.document_id]
+        missing[passage.chunk_id]
         or numbers_missing_near(question, text, passage.start + start, passage.start + end)
         or contradicts(question, span)
         or opposed(question, span)

@@ -203,3 +203,19 @@ def test_a_passage_opening_with_a_pronoun_starts_where_its_person_is_named(assis
         text = store.document_text(assistant.index.conn, p.document_id)
         assert text[p.start : p.end] == p.text
         assert not p.text.startswith(("He ", "She ")), p.text[:80]
+
+
+def test_a_long_document_is_read_for_details_only_around_the_passage(seed_index: Path, monkeypatch):
+    import rag.assistant as assistant_module
+    from rag.details import missing_details
+
+    monkeypatch.setattr(assistant_module, "VOCABULARY_REACH", 300)  # the seed articles are ~2,500 chars
+    a = Assistant(seed_index, embedder_spec="offline")
+    try:
+        doc = next(d for d in store.documents(a.index.conn).values() if "rotherham" in d.source)
+        end = len(a.document_text(doc.id))
+        question = "What did Chief Constable Simon Bailey say?"  # Bailey is named in the last paragraph
+        assert missing_details(question, a.vocabulary(doc.id, end - 10)) == []
+        assert missing_details(question, a.vocabulary(doc.id, 0)) == ["simon", "bailey"]
+    finally:
+        a.close()
