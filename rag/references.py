@@ -4,10 +4,12 @@ News and encyclopaedia text names a person in full once ("Sir Tom Winsor"), then
 ("Sir Tom", "Winsor") or uses a pronoun ("He told the BBC ..."). A question usually spells the
 name out ("Which broadcaster did David Simmonds speak to?"), so the sentence that answers it
 looks like it misses the name. This module finds, for one sentence, the stems of the names it
-means: the rest of a shortened name (from the nearest earlier mention that holds it in full)
-and the person a leading "He"/"She" stands for (the first person named in the nearest
-sentence before it that names one). Only text shortly before the sentence is read, so the
-cost per sentence is bounded whatever the article's length.
+means: the rest of a shortened name (from the nearest earlier mention that holds it in full),
+the long name an acronym stands for and the acronym of a long name ("LGA"), the person a
+leading "He"/"She" stands for (the first person named in the nearest sentence before it that
+names one, with the description after the name), and what "it" is in "..., it said" (the
+report or body last said to have said something). Only text shortly before the sentence is
+read, so the cost per sentence is bounded whatever the article's length.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rag.terms import STOP_WORDS, stem, words
 #: How far back a shortened name looks for its full form, and a pronoun for its person.
 NAME_LOOKBACK = 5_000
 PRONOUN_LOOKBACK = 600
+REPORTER_LOOKBACK = 1_500
 
 _TITLES = frozenset(
     "sir dame lord lady mr mrs ms miss dr professor prof chief constable president king queen prince princess "
@@ -36,6 +39,15 @@ _NAME = re.compile(
     r"[A-Z][\w'’-]*\.?(?:\s+(?:(?:of|de|la|le|van|von|da|di|du|bin|al)\s+)?[A-Z][\w'’-]*\.?)*"
 )
 _POSSESSIVE = re.compile(r"['’]s$")
+_REPORTING = r"(?:said|says|found|finds|warned|warns|concluded|stated|noted|added|adds|reported|argued|claimed)"
+#: "..., it said." / "But it warned that ...": a document or body said it.
+_IT_REPORTS = re.compile(rf"\bit\s+{_REPORTING}\b", re.IGNORECASE)
+#: "The report – titled ... – said", "found the report": what "it" stands for.
+_REPORTER = re.compile(
+    rf"\b(?:the|a|this|that)\s+(?P<noun>[a-z]+)\s+(?:[–—-][^–—]{{0,200}}[–—-]\s+)?{_REPORTING}\b"
+    rf"|\b{_REPORTING}\s+the\s+(?P<noun2>[a-z]+)\b",
+    re.IGNORECASE,
+)
 _PRONOUN_START = re.compile(r"(?:(?:In|On|At)\s+(?:his|her)\s+\w+,\s+)?(?:He|She|His|Her)\b")
 
 
@@ -111,5 +123,10 @@ def referred_terms(text: str, start: int, end: int) -> frozenset[str]:
                 found.update(_completed(names, _mentions(text[lookback:at])))
                 found.update(words(_description(text, at + len(mention))))
                 break
+    if _IT_REPORTS.search(sentence):
+        window = text[max(0, start - REPORTER_LOOKBACK) : start]
+        reporters = list(_REPORTER.finditer(window))
+        if reporters:
+            found.add((reporters[-1].group("noun") or reporters[-1].group("noun2")).lower())
     own_words = set(words(sentence))
     return frozenset(stem(w) for n in found for w in words(n) if len(w) > 1 and w not in own_words and w not in STOP_WORDS)

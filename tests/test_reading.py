@@ -167,3 +167,9 @@ def test_a_question_s_numbers_must_stand_near_the_answer():
     start = text.index("In 2005")
     assert numbers_missing_near("What did the club win in 2005?", text, start, len(text)) == []
     assert numbers_missing_near("What did the club win in 1997?", text, start, len(text)) == ["1997"]
+
+
+def test_it_said_means_the_report_that_said_it():
+    text = "The report – titled 'Out of sight' – said councils were slow. Too few link truancy with abuse, it said."
+    assert stem("report") in _refers(text, "Too few link truancy with abuse, it said.")
+    assert stem("report") not in _refers("Councils were slow. Too few link truancy with abuse.", "Too few link truancy with abuse.")
