@@ -8,11 +8,13 @@ shortens or replaces with "He" (rag.references). The answer is that sentence, qu
 with its offsets.
 
 Abstention looks at what the best sentence lacks. Support is 0 when a "how many" or "when"
-question's span holds no number or date, or when the question names a place, person or number
-that the span's article (with its title and outlet) never mentions, typos allowed
-(rag.details): "How many children were abused in Derby?" is not answered by a sentence about
-Rotherham. Otherwise support is the weighted share of the question's indexed terms in and
-around the span; below the threshold calibrated on the seed set, we abstain.
+question's span holds no number or date; when the question names a place, person or number
+that the span's article (with its title and outlet) never mentions, typos allowed, or a number
+that is not near the span (rag.details): "How many children were abused in Derby?" is not
+answered by a sentence about Rotherham; when a negated question meets a span that asserts, or
+the span says the opposite of what is asked (rag.polarity). Otherwise support is the weighted
+share of the question's indexed terms in and around the span; below the threshold calibrated
+on the seed set, we abstain.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from rag.answer_types import focus_words, has_type, question_type
 from rag.chunking import sentence_spans
 from rag.details import Vocabulary, missing_details, numbers_missing_near
 from rag.polarity import contradicts, opposed
-from rag.references import referred_terms
+from rag.references import LEADING_PRONOUN, referred_terms
 from rag.retrieval import Passage
 from rag.terms import STOP_WORDS, content_terms, stem, terms, words
 
@@ -39,10 +41,11 @@ MAX_ANSWER_CHARS = 320
 #: Question kinds whose answer span must hold the kind of thing asked for, or we abstain.
 ABSTAIN_UNTYPED = ("number", "date")
 PASSAGES_CONSIDERED = 5
+#: The words that say what is asked ("Who *commissioned* ...?") count this much extra
+#: (0.5 and 1.0 measured alike on SQuAD and the seed set, 2.0 worse).
 FOCUS_BOOST = 1.0
 
 _STOP_TERMS = frozenset(terms(" ".join(sorted(STOP_WORDS))))
-_PRONOUN_START = re.compile(r"(?:In\s+(?:his|her|their)\s+\w+,\s+)?(?:He|She|They|His|Her|Their)\b")
 
 
 class Documents(Protocol):
@@ -132,7 +135,7 @@ def best_extract(
     if text[passage.start : passage.end] != passage.text:
         return None  # the store disagrees with itself: never quote from it
     start, end = spans[i]
-    if kind == "entity" and _PRONOUN_START.match(passage.text[start:end]):
+    if kind == "entity" and LEADING_PRONOUN.match(passage.text[start:end]):
         # "He wrote: ..." answers "Who wrote ...?" only with the sentence that names him,
         # which may sit in the chunk before.
         before = sentence_spans(text[max(0, passage.start + start - 600) : passage.start + start])
@@ -145,7 +148,7 @@ def best_extract(
             if 0 <= j < len(spans) and has_type(passage.text[spans[j][0] : spans[j][1]], kind, q_words):
                 start, end, typed = min(start, spans[j][0]), max(end, spans[j][1]), True
                 break
-    span = passage.text[start:end]
+    span = text[passage.start + start : passage.start + end]  # start < 0 when it reached into the chunk before
     if (
         missing[passage.chunk_id]
         or numbers_missing_near(question, text, passage.start + start, passage.start + end)

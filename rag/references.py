@@ -48,7 +48,9 @@ _REPORTER = re.compile(
     rf"|\b{_REPORTING}\s+the\s+(?P<noun2>[a-z]+)\b",
     re.IGNORECASE,
 )
-_PRONOUN_START = re.compile(r"(?:(?:In|On|At)\s+(?:his|her)\s+\w+,\s+)?(?:He|She|His|Her)\b")
+#: A sentence that opens by referring back: "He said ...", "In his reply, ...", "They ...".
+LEADING_PRONOUN = re.compile(r"(?:(?:In|On|At)\s+(?:his|her|their)\s+\w+,\s+)?(?:He|She|They|His|Her|Their)\b")
+_PERSON_PRONOUN_START = re.compile(r"(?:(?:In|On|At)\s+(?:his|her)\s+\w+,\s+)?(?:He|She|His|Her)\b")
 
 
 def _name_words(mention: str) -> list[str]:
@@ -112,7 +114,7 @@ def referred_terms(text: str, start: int, end: int) -> frozenset[str]:
             for word in mention.split():
                 if word.isupper() and word.lower() in acronyms:
                     found.update(acronyms[word.lower()])
-    if _PRONOUN_START.match(sentence):
+    if _PERSON_PRONOUN_START.match(sentence):
         window_start = max(0, start - PRONOUN_LOOKBACK)
         window = text[window_start:start]
         for a, b in reversed(sentence_spans(window)):

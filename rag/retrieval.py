@@ -8,7 +8,6 @@ passage is never shown twice.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 MODES = ("hybrid", "lexical", "dense")
 #: How far back a passage opening with a pronoun looks for the sentence that names its person.
 ANTECEDENT_REACH = 400
-_LEADING_REFERENCE = re.compile(r"(?:(?:In|On|At)\s+(?:his|her|their)\s+\w+,\s+)?(?:He|She|They|His|Her|Their)\b")
 RRF_K = 60
 SENTENCE_RERANK_DEPTH = 20
 
@@ -154,9 +152,11 @@ class Retriever:
     def _take_in_antecedent(self, passage: Passage) -> None:
         """A passage that opens with "He said ..." starts one sentence earlier, where he is named:
         a reader (and an answer to "Who said ...?") needs that sentence."""
-        if not _LEADING_REFERENCE.match(passage.text):
-            return
         from rag.chunking import sentence_spans
+        from rag.references import LEADING_PRONOUN
+
+        if not LEADING_PRONOUN.match(passage.text):
+            return
 
         before = store.text_before(self.index.conn, passage.document_id, passage.start, ANTECEDENT_REACH)
         spans = sentence_spans(before)
