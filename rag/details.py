@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.terms import STOP_WORDS, stem, terms
+from rag.terms import NAME, NAME_CONNECTORS, STOP_WORDS, WORD, stem, terms
 
-_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Detail:
 
 def details(question: str) -> list[Detail]:
     """The question's names and numbers, each once, in order."""
-    found = [m.group() for m in _WORD.finditer(question)]
+    found = [m.group() for m in WORD.finditer(question)]
     out: dict[str, Detail] = {}
     for i, word in enumerate(found):
         if not (word.isdigit() or (i > 0 and word[0].isupper() and word.lower() not in STOP_WORDS)):
@@ -52,9 +51,6 @@ def allowed_typos(word: str) -> int:
     return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
 
 
-#: Small words a name may hold ("University of California", "Guy de Lusignan").
-_CONNECTORS = frozenset("of de la le the von van da di du del der".split())
-_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|de|la|le|the|von|van|da|di|du|del|der)\s+)*[A-Z][\w'’-]*)+")
 _PUNCTUATION = re.compile(r"[,;:.!?]+(?=\s)|[()\[\]{}\"“”|–—\n]")
 _LOWER_WORD = re.compile(r"\b[a-z][a-z]*\b")
 _MIDSENTENCE_CAPITAL = re.compile(r"(?<![.!?:\n]\s)(?<![.!?:\n])(?<!^)\b[A-Z][\w'’-]*")
@@ -65,11 +61,11 @@ def name_phrases(question: str) -> list[list[str]]:
     name, not two words that may stand apart. A possessive ends a name ("Victoria's Mount
     Bogong" holds "Mount Bogong")."""
     out = []
-    for m in _NAME_RUN.finditer(question):
+    for m in NAME.finditer(question):
         if m.start() == 0:
             continue
         for part in re.split(r"['’]s\b", m.group()):
-            ws = [w.lower() for w in _WORD.findall(part) if w.lower() not in _CONNECTORS]
+            ws = [w.lower() for w in WORD.findall(part) if w.lower() not in NAME_CONNECTORS]
             if len(ws) >= 2:
                 out.append(ws)
     return out
@@ -87,11 +83,11 @@ class Vocabulary:
                 self._by_length.setdefault(len(t), []).append(t)
         # Words the article writes as names, and the pairs they stand in, for names of several words.
         self._capitalised = frozenset(stem(m.group().lower()) for w in _MIDSENTENCE_CAPITAL.finditer(text)
-                                      for m in _WORD.finditer(w.group()))
+                                      for m in WORD.finditer(w.group()))
         self._lower_case = frozenset(stem(m.group()) for m in _LOWER_WORD.finditer(text))
         pairs = set()
         for segment in _PUNCTUATION.split(text):  # a name does not run across punctuation
-            seq = [t for t in terms(segment) if t not in _CONNECTORS and t not in ("s", "t")]  # "'s", "n't"
+            seq = [t for t in terms(segment) if t not in NAME_CONNECTORS and t not in ("s", "t")]  # "'s", "n't"
             pairs.update((a, b) for a, b in zip(seq, seq[1:]) if a in self._capitalised or b in self._capitalised)
         self._pairs = frozenset(pairs)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from rag.chunking import sentence_spans
-from rag.terms import STOP_WORDS, stem, words
+from rag.terms import NAME, STOP_WORDS, stem, words
 
 #: How far back a shortened name looks for its full form, and a pronoun for its person.
 NAME_LOOKBACK = 5_000
@@ -34,9 +34,6 @@ _NOT_PERSON = frozenset(
     "university college school party league company corporation agency service services court parliament "
     "church bank group institute society union authority trust foundation news times week report "
     "city county state kingdom republic street river island islands sea ocean mountains valley".split()
-)
-_NAME = re.compile(
-    r"[A-Z][\w'’-]*\.?(?:\s+(?:(?:of|de|la|le|van|von|da|di|du|bin|al)\s+)?[A-Z][\w'’-]*\.?)*"
 )
 _POSSESSIVE = re.compile(r"['’]s$")
 _REPORTING = r"(?:said|says|found|finds|warned|warns|concluded|stated|noted|added|adds|reported|argued|claimed)"
@@ -67,7 +64,7 @@ def _name_words(mention: str) -> list[str]:
 def _mentions(text: str) -> list[tuple[int, str, list[str], bool]]:
     """(offset, mention, its name words, looks like a person) for each capitalised phrase."""
     out = []
-    for m in _NAME.finditer(text):
+    for m in NAME.finditer(text):
         names = _name_words(m.group())
         if not names:
             continue

@@ -11,7 +11,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: Small words inside names: "University of California", "Guy de Lusignan".
+NAME_CONNECTORS = frozenset("of de la le the von van da di du del der bin al".split())
+#: A run of capitalised words, connectors allowed between them: a name as written.
+NAME = re.compile(
+    r"[A-Z][\w'’-]*\.?(?:\s+(?:(?:" + "|".join(sorted(NAME_CONNECTORS)) + r")\s+)*[A-Z][\w'’-]*\.?)*"
+)
 
 # Words that carry no topic: question words, auxiliaries, pronouns, prepositions.
 STOP_WORDS = frozenset(
@@ -39,7 +45,7 @@ def _fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(_fold(text))
+    return WORD.findall(_fold(text))
 
 
 @lru_cache(maxsize=65536)
