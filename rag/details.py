@@ -75,21 +75,25 @@ class Vocabulary:
     """The terms of one article (with its title and outlet), for checking details against."""
 
     def __init__(self, text: str) -> None:
-        self.terms = frozenset(terms(text))
+        # Words the article writes as names, and the pairs they stand in, for names of several
+        # words; a name does not run across punctuation.
+        self._capitalised = frozenset(stem(m.group().lower()) for w in _MIDSENTENCE_CAPITAL.finditer(text)
+                                      for m in WORD.finditer(w.group()))
+        self._lower_case = frozenset(stem(m.group()) for m in _LOWER_WORD.finditer(text))
+        all_terms: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        for segment in _PUNCTUATION.split(text):
+            segment_terms = terms(segment)
+            all_terms.update(segment_terms)
+            seq = [t for t in segment_terms if t not in NAME_CONNECTORS and t not in ("s", "t")]  # "'s", "n't"
+            pairs.update((a, b) for a, b in zip(seq, seq[1:]) if a in self._capitalised or b in self._capitalised)
+        self.terms = frozenset(all_terms)
+        self._pairs = frozenset(pairs)
         self._prefixes = frozenset(t[:4] for t in self.terms if len(t) >= 4)
         self._by_length: dict[int, list[str]] = {}
         for t in self.terms:
             if not t.isdigit():
                 self._by_length.setdefault(len(t), []).append(t)
-        # Words the article writes as names, and the pairs they stand in, for names of several words.
-        self._capitalised = frozenset(stem(m.group().lower()) for w in _MIDSENTENCE_CAPITAL.finditer(text)
-                                      for m in WORD.finditer(w.group()))
-        self._lower_case = frozenset(stem(m.group()) for m in _LOWER_WORD.finditer(text))
-        pairs = set()
-        for segment in _PUNCTUATION.split(text):  # a name does not run across punctuation
-            seq = [t for t in terms(segment) if t not in NAME_CONNECTORS and t not in ("s", "t")]  # "'s", "n't"
-            pairs.update((a, b) for a, b in zip(seq, seq[1:]) if a in self._capitalised or b in self._capitalised)
-        self._pairs = frozenset(pairs)
 
     def mentions(self, detail: Detail) -> bool:
         if detail.term in self.terms or any(j in self.terms for j in detail.joined):
