@@ -108,7 +108,7 @@ def referred_terms(text: str, start: int, end: int) -> frozenset[str]:
             found.update(_completed(names, earlier))
             if not person and (initials := _initials(names)) is not None:
                 found.add(initials)
-            for word in mention.split():
+            for word in (_POSSESSIVE.sub("", w) for w in mention.split()):
                 if word.isupper() and word.lower() in acronyms:
                     found.update(acronyms[word.lower()])
     if _PERSON_PRONOUN_START.match(sentence):

@@ -119,8 +119,9 @@ def test_a_leading_pronoun_means_the_person_named_before_with_their_description(
 
 
 def test_an_acronym_means_the_name_it_abbreviates():
-    text = "The Local Government Association met. The LGA has called for a review."
+    text = "The Local Government Association met. The LGA has called for a review. The LGA's board agreed."
     assert {stem("local"), stem("government"), stem("association")} <= _refers(text, "The LGA has called for a review.")
+    assert stem("association") in _refers(text, "The LGA's board agreed.")
     assert "lga" in _refers(text, "The Local Government Association met.")
 
 
