@@ -1,10 +1,13 @@
-"""Whether a question or a sentence is negated.
+"""Whether a sentence says the opposite of what a question asks.
 
 "What is usually not stated using the big O notation?" is not answered by "Upper and lower
 bounds are usually stated using the big O notation": a sentence that asserts what a negated
 question denies cannot answer it, however well its words match. On the SQuAD 2.0 subset a
 negated question over a sentence without negation marks 12.5% of the unanswerable questions
-and 1.1% of the answerable ones (measured with the project's own retrieval).
+and 1.1% of the answerable ones (measured with the project's own retrieval). Likewise "What is
+the least difficult class?" is not answered by "... the most difficult problems": a question
+word whose opposite the sentence says instead (on SQuAD, 1.7% more of the unanswerable
+questions, no answerable one).
 """
 
 from __future__ import annotations
