@@ -29,7 +29,7 @@ from rag.answer_types import focus_words, has_type, question_type
 from rag.chunking import sentence_spans
 from rag.details import Vocabulary, missing_details, numbers_missing_near
 from rag.polarity import contradicts, opposed
-from rag.references import LEADING_PRONOUN, referred_terms
+from rag.references import LEADING_PRONOUN, meant_terms, referred_terms
 from rag.retrieval import Passage
 from rag.terms import STOP_WORDS, content_terms, stem, terms, words
 
@@ -113,8 +113,7 @@ def best_extract(
         spans = sentence_spans(passage.text)
         text = documents.document_text(passage.document_id)
         # A sentence means the names it shortens or stands for with "He" (rag.references).
-        sentence_terms = [set(terms(passage.text[a:b])) | referred_terms(text, passage.start + a, passage.start + b)
-                          for a, b in spans]
+        sentence_terms = [meant_terms(text, passage.start + a, passage.start + b) for a, b in spans]
         for i, (start, end) in enumerate(spans):
             s_terms = sentence_terms[i]
             # Neighbours help a little: "it said" refers back to the sentence before.
@@ -220,9 +219,7 @@ def _support(
     total = sum(weights.values())
     if not total or (kind in ABSTAIN_UNTYPED and not typed):
         return 0.0
-    span_terms = set(terms(passage.text[max(start, 0) : end])) | referred_terms(
-        text, passage.start + max(start, 0), passage.start + end
-    )
+    span_terms = meant_terms(text, passage.start + max(start, 0), passage.start + end)
     around = set(
         t for a, b in spans if (b <= start or a >= end) and (b >= start - 300 and a <= end + 300)
         for t in terms(passage.text[a:b])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from rag.chunking import sentence_spans
-from rag.terms import NAME, STOP_WORDS, stem, words
+from rag.terms import NAME, STOP_WORDS, stem, terms, words
 
 #: How far back a shortened name looks for its full form, and a pronoun for its person.
 NAME_LOOKBACK = 5_000
@@ -129,3 +129,9 @@ def referred_terms(text: str, start: int, end: int) -> frozenset[str]:
             found.add((reporters[-1].group("noun") or reporters[-1].group("noun2")).lower())
     own_words = set(words(sentence))
     return frozenset(stem(w) for n in found for w in words(n) if len(w) > 1 and w not in own_words and w not in STOP_WORDS)
+
+
+def meant_terms(text: str, start: int, end: int) -> set[str]:
+    """The terms `text[start:end]` says, and those of the names it means without spelling out."""
+    return set(terms(text[start:end])) | referred_terms(text, start, end)
+

@@ -157,15 +157,12 @@ class Retriever:
 
         if not LEADING_PRONOUN.match(passage.text):
             return
-
         before = store.text_before(self.index.conn, passage.document_id, passage.start, ANTECEDENT_REACH)
         spans = sentence_spans(before)
         if not spans:
             return
-        offset = passage.start - len(before)
-        start = offset + spans[-1][0]
         passage.text = before[spans[-1][0] :] + passage.text
-        passage.start = start
+        passage.start -= len(before) - spans[-1][0]
 
     def _sentence_rerank(
         self, question: str, candidates: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
