@@ -16,10 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag.assistant import Assistant
+from rag.answer.assistant import Assistant
 from rag.evaluation.dataset import load_jsonl
 from rag.evaluation.metrics import contains_answer
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag import store
-from rag.chunking import chunk_text
-from rag.cleaning import clean_news_text, normalise
+from rag.store import database as store
+from rag.ingest.chunking import chunk_text
+from rag.ingest.cleaning import clean_news_text, normalise
 from rag.evaluation.metrics import first_hit_rank, within_budget
 from rag.evaluation.squad import load_squad
 

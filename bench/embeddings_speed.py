@@ -21,9 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from embeddings import create_embedder  # noqa: E402
-from rag.chunking import chunk_text, sentence_spans  # noqa: E402
-from rag.cleaning import clean_news_text  # noqa: E402
-from rag.ingest import ingest  # noqa: E402
+from rag.ingest.chunking import chunk_text
+from rag.text.sentences import sentence_spans  # noqa: E402
+from rag.ingest.cleaning import clean_news_text  # noqa: E402
+from rag.ingest.pipeline import ingest  # noqa: E402
 
 
 def minilm_shaped(directory: Path) -> Path:

@@ -13,16 +13,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag.assistant import Assistant
+from rag.answer.assistant import Assistant
 from rag.evaluation.squad import load_squad
-from rag import store
-from rag.chunking import sentence_spans
-from rag.answer_types import has_type, question_type
-from rag.terms import content_terms, terms, words, STOP_WORDS
-import rag.extractive as X
+from rag.store import database as store
+from rag.text.sentences import sentence_spans
+from rag.answer.language.answer_types import has_type, question_type
+from rag.text.terms import content_terms, term_weights, terms, words, STOP_WORDS
+import rag.answer.extractive as X
 from rag.evaluation.metrics import contains_answer
 from rag.evaluation.squad import write_corpus
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
 docs, qs = load_squad(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
@@ -36,7 +36,7 @@ pre=[]
 for q in ans:
     ps=a.retriever.search(q.question,5).passages
     qt=content_terms(q.question); df=store.document_frequencies(a.index.conn,qt)
-    w=X.term_weights(qt,df,N); tot=sum(w.values()) or 1
+    w=term_weights(qt,df,N); tot=sum(w.values()) or 1
     kind=question_type(q.question); qw=set(words(q.question))
     cands=[]
     for p in ps:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from rag.evaluation.metrics import first_hit_rank, within_budget
 from rag.evaluation.squad import load_squad, write_corpus
-from rag.index import Index
-from rag.ingest import ingest
-from rag.retrieval import Retriever
+from rag.store.embedded import Index
+from rag.ingest.pipeline import ingest
+from rag.retrieve.hybrid import Retriever
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
 

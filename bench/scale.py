@@ -11,7 +11,7 @@ Every measurement runs in a fresh subprocess, so each peak RSS belongs to one jo
     full text, as ingest does. Then FTS5 BM25 (store.bm25_search) for the evaluation set's
     questions about the seeds (every word common here: the worst case) and the same questions
     naming a person in the corpus.
-  - FAISS half through rag.vectors.VectorIndex: L2-normalised float32 384-dimensional vectors,
+  - FAISS half through rag.store.vectors.VectorIndex: L2-normalised float32 384-dimensional vectors,
     generated (no embedding model runs). Two distributions:
       continuum: an anisotropic Gaussian (variance of the i-th of 384 random orthogonal
         directions ~ 1/i, a power-law spectrum like real sentence embeddings) plus a shared
@@ -83,8 +83,8 @@ def _pct(samples: list[float]) -> tuple[float, float]:
 
 
 def _seed_sentences() -> list[str]:
-    from rag.chunking import sentence_spans
-    from rag.cleaning import clean_news_text
+    from rag.text.sentences import sentence_spans
+    from rag.ingest.cleaning import clean_news_text
 
     out = []
     for path in sorted((REPO / "seeds").iterdir()):
@@ -165,7 +165,7 @@ class TextGen:
 
 
 def sqlite_child(n: int, directory: Path) -> dict:
-    from rag import store
+    from rag.store import database as store
 
     gen = TextGen(0)
     r = random.Random(0)
@@ -256,7 +256,7 @@ def _resident(path: Path) -> dict:
     """RSS of a fresh process before and after loading the saved index and searching it."""
     code = (
         "import json,sys,numpy as np;from pathlib import Path;sys.path.insert(0,%r);import bench.scale as s;"
-        "from rag.vectors import VectorIndex;import faiss;"
+        "from rag.store.vectors import VectorIndex;import faiss;"
         "a=s._rss_bytes();v=VectorIndex.load(Path(sys.argv[1]),%d);b=s._rss_bytes();"
         "q=np.random.default_rng(5).standard_normal((20,%d)).astype(np.float32)\n"
         "for x in q: v.search(x/np.linalg.norm(x),10)\n"
@@ -280,8 +280,8 @@ def _recall_and_times(index, queries: np.ndarray, truth: np.ndarray, timed: int 
 def faiss_child(n: int, dist: str, directory: Path, grown: bool) -> dict:
     import faiss
 
-    from rag import vectors as vmod
-    from rag.vectors import VectorIndex
+    from rag.store import vectors as vmod
+    from rag.store.vectors import VectorIndex
 
     gen = VecGen(dist)
     out: dict = {"dist": dist}
@@ -386,7 +386,7 @@ def faiss_child(n: int, dist: str, directory: Path, grown: bool) -> dict:
 STREAM_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
 t = time.perf_counter()
 report = ingest([Path(sys.argv[1])], Path(sys.argv[2]), embedder_spec="offline", progress=False)
 from embeddings import offline
@@ -476,7 +476,7 @@ def main() -> None:
         print(json.dumps(row))
         return
 
-    from rag import vectors as vmod
+    from rag.store import vectors as vmod
 
     skip = set(filter(None, args.skip.split(",")))
     sizes = [int(x) for x in args.sizes.split(",")]

@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.assistant import Assistant
-from rag.chunking import sentence_spans
+from rag.answer.assistant import Assistant
+from rag.text.sentences import sentence_spans
 from rag.evaluation.metrics import contains_answer, first_hit_rank, token_f1, within_budget
 from rag.evaluation.squad import SquadQuestion, load_squad, write_corpus
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
 K = 10

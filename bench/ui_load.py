@@ -144,7 +144,7 @@ def main() -> int:
         serve(Path(args.serve[0]), int(args.serve[1]), args.embedder)
         return 0
 
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     with tempfile.TemporaryDirectory(prefix="rag-ui-load-") as tmp:
         index = Path(tmp) / "index"

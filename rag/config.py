@@ -25,3 +25,11 @@ def index_dir(cli_value: str | os.PathLike[str] | None) -> Path:
         return Path(cli_value)
     env = os.environ.get("RAG_INDEX")
     return Path(env) if env else DEFAULT_INDEX_DIR
+
+
+def display_path(source: str) -> str:
+    """A source path relative to the working directory when it lies under it."""
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source

@@ -33,7 +33,7 @@ def seeds_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One index of the seed articles, built once and shared read-only."""
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     directory = tmp_path_factory.mktemp("seed-index")
     ingest([SEEDS], directory, embedder_spec="offline", progress=False, warn=lambda m: None)

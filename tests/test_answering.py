@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from rag import store
-from rag.answer import ABSTAIN_TEXT
-from rag.assistant import Assistant, Conversation
+from rag.store import database as store
+from rag.answer.types import ABSTAIN_TEXT
+from rag.answer.assistant import Assistant, Conversation
 from rag.cli import main
 from rag.errors import RagError
-from rag.questions import standalone
+from rag.answer.questions import standalone
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,7 @@ def test_ask_errors_are_one_line(capsys, seed_index: Path):
 def test_langchain_retriever(seed_index: Path):
     from langchain_core.retrievers import BaseRetriever
 
-    from rag.langchain_retriever import RagRetriever
+    from rag.retrieve.langchain import RagRetriever
 
     retriever = RagRetriever.from_index(seed_index, k=3)
     assert isinstance(retriever, BaseRetriever)
@@ -206,8 +206,8 @@ def test_a_passage_opening_with_a_pronoun_starts_where_its_person_is_named(assis
 
 
 def test_a_long_document_is_read_for_details_only_around_the_passage(seed_index: Path, monkeypatch):
-    import rag.assistant as assistant_module
-    from rag.details import missing_details
+    import rag.answer.assistant as assistant_module
+    from rag.answer.language.details import missing_details
 
     monkeypatch.setattr(assistant_module, "VOCABULARY_REACH", 300)  # the seed articles are ~2,500 chars
     a = Assistant(seed_index, embedder_spec="offline")

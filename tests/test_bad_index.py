@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.cli import main
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
 
 from .conftest import SEEDS
 

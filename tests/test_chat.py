@@ -33,10 +33,10 @@ def test_streamed_llm_answer_is_not_printed_twice(capsys, seed_index: Path, monk
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    import rag.llm
+    import rag.answer.llm
 
     reply = "In Rotherham 1,400 children were sexually abused between 1997 and 2013 [1]."
-    monkeypatch.setattr(rag.llm, "build_chat_model",
+    monkeypatch.setattr(rag.answer.llm, "build_chat_model",
                         lambda spec: GenericFakeChatModel(messages=iter([AIMessage(content=reply)])))
     code = main(["--index", str(seed_index), "ask", "How many children were abused in Rotherham?", "--llm", "fake:x"])
     out = capsys.readouterr().out

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_text, sentence_spans
-from rag.cleaning import clean_news_text
+from rag.ingest.chunking import chunk_text
+from rag.text.sentences import sentence_spans
+from rag.ingest.cleaning import clean_news_text
 
 from .conftest import SEEDS
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.cleaning import clean_news_text, normalise
+from rag.ingest.cleaning import clean_news_text, normalise
 
 from .conftest import SEEDS
 

@@ -9,10 +9,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rag import store
-from rag.assistant import Assistant
-from rag.index import Index
-from rag.ingest import ingest
+from rag.store import database as store
+from rag.answer.assistant import Assistant
+from rag.store.embedded import Index
+from rag.ingest.pipeline import ingest
 
 from .conftest import REPO, SEEDS
 
@@ -22,7 +22,7 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    import rag.ingest as ingest_module
+    import rag.ingest.pipeline as ingest_module
 
     calls = 0
     real_flush = ingest_module._PendingEmbeddings.flush

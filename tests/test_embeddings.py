@@ -127,7 +127,7 @@ def test_auto_falls_back_to_offline_with_a_notice(tmp_path: Path, monkeypatch, c
 
 def test_index_built_with_one_embedder_refuses_another(tmp_path: Path, tiny_model: Path, capsys):
     from rag.cli import main
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     from .conftest import SEEDS
 
@@ -139,8 +139,8 @@ def test_index_built_with_one_embedder_refuses_another(tmp_path: Path, tiny_mode
 
 
 def test_index_with_a_sentence_transformer_answers(tmp_path: Path, tiny_model: Path):
-    from rag.assistant import Assistant
-    from rag.ingest import ingest
+    from rag.answer.assistant import Assistant
+    from rag.ingest.pipeline import ingest
 
     from .conftest import SEEDS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from rag.cleaning import clean_news_text
+from rag.ingest.cleaning import clean_news_text
 from rag.evaluation.dataset import TYPES, load_jsonl
 from rag.evaluation.metrics import contains_answer
 

@@ -15,7 +15,7 @@ from .conftest import REPO, SEEDS
 CHILD = """
 import resource, sys
 from pathlib import Path
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
 report = ingest([Path(sys.argv[1])], Path(sys.argv[2]), embedder_spec="offline", progress=False)
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(report.documents_new, report.chunks_total, int(peak_mb))

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 import embeddings
-from rag import store
+from rag.store import database as store
 from rag.errors import LockedError, RagError
-from rag.index import Index
-from rag.ingest import ingest
-from rag.locking import writer_lock
+from rag.store.embedded import Index
+from rag.ingest.pipeline import ingest
+from rag.store.locking import writer_lock
 
 from .conftest import SEEDS
 
@@ -113,7 +113,7 @@ def test_failure_before_publishing_keeps_the_previous_index(tmp_path: Path, seed
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rag.ingest.write_manifest", boom)
+    monkeypatch.setattr("rag.ingest.pipeline.write_manifest", boom)
     with pytest.raises(KeyboardInterrupt):
         _run([seeds_copy], tmp_path / "ix")
     assert (tmp_path / "ix" / "manifest.json").read_text() == manifest_before
@@ -163,7 +163,7 @@ def test_chunk_settings_change_rechunks(tmp_path: Path):
 def test_duplicate_files_are_indexed_but_never_shown_twice(tmp_path: Path, seeds_copy: Path):
     import shutil
 
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
 
     shutil.copy(seeds_copy / "ofsted-boss-fears-repeat-of-rotherham.txt", seeds_copy / "copy-of-the-same-article.txt")
     report = _run([seeds_copy], tmp_path / "ix")

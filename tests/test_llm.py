@@ -11,9 +11,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from rag.assistant import Assistant, Conversation
+from rag.answer.assistant import Assistant, Conversation
 from rag.errors import RagError
-from rag.llm import LLMGenerator, parse_llm_spec
+from rag.answer.llm import LLMGenerator, parse_llm_spec
 
 
 def _assistant(seed_index: Path, replies: list[str]) -> Assistant:

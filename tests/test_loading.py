@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rag.loading import RawDocument, Skipped, decode_text, discover, read_document
+from rag.ingest.loading import RawDocument, Skipped, decode_text, discover, read_document
 
 
 def _pdf_bytes(text: str) -> bytes:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.assistant import Assistant
-from rag.store import fts_query
-from rag.llm import LLMGenerator
+from rag.answer.assistant import Assistant
+from rag.store.database import fts_query
+from rag.answer.llm import LLMGenerator
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_llm_answers_keep_only_valid_verified_citations(assistant: Assistant, te
 
 
 def test_very_common_words_leave_the_bm25_query_on_a_large_index(tmp_path: Path, monkeypatch):
-    from rag import store
+    from rag.store import database as store
 
     conn = store.connect(tmp_path / "s.sqlite3", create=True)
     with store.transaction(conn):

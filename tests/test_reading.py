@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import focus_words, has_type, question_type
-from rag.details import Vocabulary, details, missing_details, numbers_missing_near
-from rag.polarity import contradicts, opposed
-from rag.references import NAME_LOOKBACK, referred_terms
-from rag.terms import stem
+from rag.answer.language.answer_types import focus_words, has_type, question_type
+from rag.answer.language.details import Vocabulary, details, missing_details, numbers_missing_near
+from rag.answer.language.polarity import contradicts, opposed
+from rag.answer.language.references import NAME_LOOKBACK, referred_terms
+from rag.text.terms import stem
 
 ARTICLE = (
     "Broadcasting rights\n\nIn 1992 the Premier League sold its rights to BSkyB. Microsoft renamed SkyDrive. "

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.assistant import Assistant
+from rag.answer.assistant import Assistant
 from rag.errors import RagError
-from rag.rerank import Reranker
+from rag.retrieve.rerank import Reranker
 
 from .tiny_models import build_cross_encoder
 

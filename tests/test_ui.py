@@ -34,7 +34,7 @@ IMG = "<img src=x onerror=alert(1)>"
 # --- helpers shared with tests/test_ui_browser.py ------------------------------------------------
 
 def build_seed_index(directory: Path) -> Path:
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     ingest([SEEDS], directory, embedder_spec="offline", progress=False, warn=lambda m: None)
     return directory
@@ -102,8 +102,8 @@ def test_ask_endpoint_returns_the_cli_json(client: Any, index: Path) -> None:
     assert result["generator"] == "extractive"
 
     # The same object `rag ask --json` prints (timings aside).
-    from rag.assistant import Assistant
-    from rag.cli.common import display_path
+    from rag.answer.assistant import Assistant
+    from rag.config import display_path
 
     assistant = Assistant(index)
     try:
@@ -138,7 +138,7 @@ def test_only_the_ask_endpoint_is_public(client: Any) -> None:
 # --- uploads -------------------------------------------------------------------------------------
 
 def _documents(index_dir: Path) -> tuple[int, int]:
-    from rag.manifest import read_manifest
+    from rag.store.manifest import read_manifest
 
     manifest = read_manifest(index_dir)
     assert manifest is not None
@@ -220,13 +220,13 @@ def test_answers_stream_from_a_configured_llm(index: Path, monkeypatch: pytest.M
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    import rag.llm
-    from rag.answer import Answer
-    from rag.assistant import Conversation
+    import rag.answer.llm
+    from rag.answer.types import Answer
+    from rag.answer.assistant import Conversation
     from rag.ui.service import Service
 
     reply = "In Rotherham 1,400 children were sexually abused between 1997 and 2013 [1]."
-    monkeypatch.setattr(rag.llm, "build_chat_model",
+    monkeypatch.setattr(rag.answer.llm, "build_chat_model",
                         lambda spec: GenericFakeChatModel(messages=iter([AIMessage(content=reply)] * 4)))
     service = Service(index, llm="fake:model")
     try:
@@ -248,8 +248,8 @@ def test_answers_stream_from_a_configured_llm(index: Path, monkeypatch: pytest.M
 # --- escaping ------------------------------------------------------------------------------------
 
 def _answer_with_payload() -> Any:
-    from rag.answer import Answer, Citation
-    from rag.retrieval import Passage
+    from rag.answer.types import Answer, Citation
+    from rag.retrieve.passage import Passage
 
     prefix = "Intro & more. "
     quote = f"The council said {SCRIPT} and {IMG} happened."

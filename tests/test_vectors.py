@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.vectors import VectorIndex, nprobe_for
+from rag.store.vectors import VectorIndex, nprobe_for
 
 DIM = 32
 

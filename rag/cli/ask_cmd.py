@@ -8,12 +8,13 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.cli.common import add_embedder_flag, add_json_flag, display_path, embedder_spec, index_path, llm_spec, print_json
+from rag.cli.common import add_embedder_flag, add_json_flag, embedder_spec, index_path, llm_spec, print_json
+from rag.config import display_path
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.answer import Answer
-    from rag.assistant import Assistant
+    from rag.answer.types import Answer
+    from rag.answer.assistant import Assistant
 
 
 def add_answer_options(p: argparse.ArgumentParser) -> None:
@@ -58,9 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assistant":
     """Open the index, building it from seeds/ first if there is none yet."""
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
     from rag.cli.ingest_cmd import summary
-    from rag.ingest import ensure_index
+    from rag.ingest.pipeline import ensure_index
 
     directory = index_path(args)
     report = ensure_index(directory, embedder_spec(args), progress=not quiet)
@@ -170,7 +171,7 @@ def _answer_file(assistant: "Assistant", args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from rag.assistant import Conversation
+    from rag.answer.assistant import Conversation
 
     assistant = open_assistant(args)
     conversation = Conversation()

@@ -38,14 +38,6 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def display_path(source: str) -> str:
-    """A source path relative to the working directory when it lies under it."""
-    try:
-        return str(Path(source).relative_to(Path.cwd()))
-    except ValueError:
-        return source
-
-
 def llm_spec(args: argparse.Namespace) -> str | None:
     """--llm (or RAG_LLM), with --llm-base-url (or RAG_LLM_BASE_URL) appended as @URL."""
     llm = getattr(args, "llm", None) or os.environ.get("RAG_LLM") or None

@@ -58,14 +58,14 @@ def _thresholds(specs: list[str]) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rag.assistant import Assistant
+    from rag.answer.assistant import Assistant
     from rag.config import DEFAULT_SEEDS_DIR
     from rag.evaluation import report
     from rag.evaluation.dataset import DEFAULT_DATASET, EvalQuestion, is_squad, load_jsonl
     from rag.evaluation.runner import run as run_questions
     from rag.evaluation.runner import summarise, summarise_by_type
     from rag.evaluation.squad import load_squad, write_corpus
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     thresholds = _thresholds(args.fail_under)
     dataset = args.dataset or DEFAULT_DATASET

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from rag.cli.common import add_json_flag, display_path, index_path, print_json
+from rag.cli.common import add_json_flag, index_path, print_json
+from rag.config import display_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -16,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def gather(index_dir: "object") -> dict[str, object]:
     from pathlib import Path
 
-    from rag import store
-    from rag.index import Index
+    from rag.store import database as store
+    from rag.store.embedded import Index
 
     assert isinstance(index_dir, Path)
     with Index.open(index_dir) as index:

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from rag.errors import RagError
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     paths = args.paths or [DEFAULT_SEEDS_DIR]
     if not any(p.exists() for p in paths):
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(r: "object") -> str:
-    from rag.ingest import IngestReport
+    from rag.ingest.pipeline import IngestReport
 
     assert isinstance(r, IngestReport)
     return (

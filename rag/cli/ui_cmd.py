@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.k <= MAX_K:
         raise RagError(f"--k must be between 1 and {MAX_K}")
     from rag.ui.app import auth_from_env, build_app, launch_app
-    from rag.ingest import ensure_index
+    from rag.ingest.pipeline import ensure_index
 
     auth = auth_from_env()
     directory = index_path(args)

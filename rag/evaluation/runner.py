@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.assistant import Assistant
+from rag.answer.assistant import Assistant
 from rag.errors import RagError
 from rag.evaluation.dataset import EvalQuestion
 from rag.evaluation.metrics import (

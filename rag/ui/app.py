@@ -19,10 +19,10 @@ from typing import Any
 
 import gradio as gr
 
-from rag.assistant import Conversation
-from rag.cli.common import display_path
+from rag.answer.assistant import Conversation
+from rag.config import display_path
 from rag.errors import RagError
-from rag.retrieval import MODES
+from rag.retrieve.hybrid import MODES
 from rag.ui import render
 from rag.ui.service import EXTRACTIVE, MAX_K, Service
 from rag.ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES

@@ -14,9 +14,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rag.config import display_path
+
 if TYPE_CHECKING:
-    from rag.answer import Answer, Citation
-    from rag.retrieval import Passage
+    from rag.answer.types import Answer, Citation
+    from rag.retrieve.passage import Passage
 
 DisplayPath = Callable[[str], str]
 
@@ -176,9 +178,7 @@ def _passage_card(passage: "Passage", display: DisplayPath, *, open_text: bool) 
 
 def sources_html(answer: "Answer", display: DisplayPath | None = None) -> str:
     """The sources panel for one answer: its citations, or the closest passages if it abstained."""
-    if display is None:
-        from rag.cli.common import display_path as display
-    assert display is not None
+    display = display or display_path
     parts = ['<div class="rag-panel rag-sources">']
     if answer.abstained:
         parts.append(

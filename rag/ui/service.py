@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
-from rag.retrieval import MODES
+from rag.retrieve.hybrid import MODES
 
 if TYPE_CHECKING:
-    from rag.answer import Answer
-    from rag.assistant import Assistant, Conversation
+    from rag.answer.types import Answer
+    from rag.answer.assistant import Assistant, Conversation
     from rag.ui.uploads import UploadResult
 
 EXTRACTIVE = "extractive"
@@ -47,7 +47,7 @@ class Service:
         embedder_spec: str | None = None,
         reranker: str | None = None,
     ) -> None:
-        from rag.manifest import read_manifest
+        from rag.store.manifest import read_manifest
 
         if read_manifest(index_dir) is None:
             raise RagError(f"no index at {index_dir}; build one with `rag ingest PATH`")
@@ -68,7 +68,7 @@ class Service:
 
     def _assistant(self, mode: str, generator: str | None) -> "Assistant":
         """The assistant for (mode, generator), opened on first use; call with the lock held."""
-        from rag.assistant import Assistant
+        from rag.answer.assistant import Assistant
 
         llm = None if generator in (None, "", EXTRACTIVE) else generator
         if llm is not None and llm != self.llm:
@@ -127,7 +127,7 @@ class Service:
             yield item  # type: ignore[misc]
 
     def ask(self, question: str, conversation: "Conversation | None" = None, **options: Any) -> "Answer":
-        from rag.answer import Answer
+        from rag.answer.types import Answer
 
         result = None
         for item in self.ask_stream(question, conversation, **options):

@@ -57,8 +57,8 @@ def safe_name(name: str) -> str:
 
 def check_file(path: Path, name: str | None = None) -> str | None:
     """Why `path` cannot be added (None if it can): type, size, then what the loader makes of it."""
-    from rag.cleaning import clean_news_text
-    from rag.loading import Skipped, read_document
+    from rag.ingest.cleaning import clean_news_text
+    from rag.ingest.loading import Skipped, read_document
 
     label = name or path.name
     suffix = Path(label).suffix.lower()
@@ -102,8 +102,8 @@ def add_files(
     The caller serialises calls (one writer per index); another process holding the index's
     writer lock makes this fail with a message and changes nothing.
     """
-    from rag.ingest import ingest
-    from rag.manifest import read_manifest
+    from rag.ingest.pipeline import ingest
+    from rag.store.manifest import read_manifest
 
     result = UploadResult()
     manifest = read_manifest(index_dir)

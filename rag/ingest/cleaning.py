@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from rag.terms import STOP_WORDS
+from rag.text.terms import STOP_WORDS
 
 #: Bump when the rules change: documents cleaned by older rules are re-processed on ingest.
 CLEANER_VERSION = 1

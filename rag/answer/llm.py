@@ -13,16 +13,16 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.answer import ABSTAIN_TEXT, Answer, Citation
-from rag.chunking import sentence_spans
+from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
+from rag.text.sentences import sentence_spans
 from rag.errors import RagError
-from rag.terms import content_terms, terms
+from rag.text.terms import content_terms, terms
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from rag.assistant import Assistant
-    from rag.retrieval import Passage
+    from rag.answer.assistant import Assistant
+    from rag.retrieve.passage import Passage
 
 NOT_FOUND = "NOT_FOUND"
 SYSTEM_PROMPT = (

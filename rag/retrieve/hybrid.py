@@ -10,45 +10,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag import store
+from rag.store import database as store
 from rag.errors import RagError
-from rag.index import Index
+from rag.retrieve.passage import Passage, Retrieval
+from rag.store.embedded import Index
+from rag.text.sentences import LEADING_PRONOUN, sentence_spans
+from rag.text.terms import content_terms, term_weights, terms
 
 if TYPE_CHECKING:
-    from rag.rerank import Reranker
+    from rag.retrieve.rerank import Reranker
 
 MODES = ("hybrid", "lexical", "dense")
 #: How far back a passage opening with a pronoun looks for the sentence that names its person.
 ANTECEDENT_REACH = 400
 RRF_K = 60
 SENTENCE_RERANK_DEPTH = 20
-
-
-@dataclass
-class Passage:
-    """A retrieved chunk with where it sits in its document and why it was chosen."""
-
-    rank: int
-    chunk_id: int
-    document_id: int
-    source: str
-    title: str
-    start: int
-    end: int
-    text: str
-    score: float
-    bm25_rank: int | None = None
-    dense_rank: int | None = None
-    rerank_score: float | None = None
-
-
-@dataclass
-class Retrieval:
-    passages: list[Passage]
-    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 def rrf(rankings: list[list[int]], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
@@ -152,9 +130,6 @@ class Retriever:
     def _take_in_antecedent(self, passage: Passage) -> None:
         """A passage that opens with "He said ..." starts one sentence earlier, where he is named:
         a reader (and an answer to "Who said ...?") needs that sentence."""
-        from rag.chunking import sentence_spans
-        from rag.references import LEADING_PRONOUN
-
         if not LEADING_PRONOUN.match(passage.text):
             return
         before = store.text_before(self.index.conn, passage.document_id, passage.start, ANTECEDENT_REACH)
@@ -174,9 +149,6 @@ class Retriever:
         Score: best sentence coverage + half the chunk's coverage + 0.2 / fused rank
         (weights chosen on SQuAD: recall@1 0.827 -> 0.851, bench/retrieval_quality.py).
         """
-        from rag.chunking import sentence_spans
-        from rag.extractive import term_weights
-        from rag.terms import content_terms, terms
 
         q_terms = content_terms(question)
         weights = term_weights(q_terms, frequencies(q_terms), self.index.manifest.chunks)

@@ -233,7 +233,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 def query_tokens(text: str) -> list[str]:
     """The words of a question worth searching for: lower case, stop words out (unless alone)."""
-    from rag.terms import STOP_WORDS
+    from rag.text.terms import STOP_WORDS
 
     tokens = [t for t in _TOKEN.findall(text.lower()) if t]
     tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
@@ -267,7 +267,7 @@ def searchable_tokens(conn: sqlite3.Connection, text: str, n_chunks: int) -> lis
     limit = max(COMMON_MIN_DF, COMMON_SHARE * n_chunks)
     if n_chunks <= limit or not tokens:
         return tokens
-    from rag.terms import stem
+    from rag.text.terms import stem
 
     stems = {t: stem(t) for t in tokens}
     df = document_frequencies(conn, sorted(set(stems.values())))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.terms import STOP_WORDS, words
+from rag.text.terms import STOP_WORDS, words
 
 KINDS = ("number", "date", "entity", "place", "other")
 

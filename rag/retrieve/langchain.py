@@ -1,6 +1,6 @@
 """The hybrid retriever as a LangChain `BaseRetriever`, so it composes with LangChain chains.
 
-    from rag.langchain_retriever import RagRetriever
+    from rag.retrieve.langchain import RagRetriever
     retriever = RagRetriever.from_index(Path(".rag-index"), k=5)
     docs = retriever.invoke("How many children were abused in Rotherham?")
 """
@@ -15,8 +15,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag.index import Index
-from rag.retrieval import Retriever
+from rag.store.embedded import Index
+from rag.retrieve.hybrid import Retriever
 
 
 class RagRetriever(BaseRetriever):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.retrieval import Passage
+    from rag.retrieve.passage import Passage
 
 RERANK_CANDIDATES = 20
 

@@ -4,34 +4,34 @@ Each sentence of the retrieved passages is scored by how much of the question's 
 holds (question terms weighted by their rarity in the index, the words that say what is asked
 counting double) and by whether it holds the kind of thing asked for (a number for "how
 many", a date for "when", a name for "who"). A sentence also holds the names it means but
-shortens or replaces with "He" (rag.references). The answer is that sentence, quoted verbatim
+shortens or replaces with "He" (rag.answer.language.references). The answer is that sentence, quoted verbatim
 with its offsets.
 
 Abstention looks at what the best sentence lacks. Support is 0 when a "how many" or "when"
 question's span holds no number or date; when the question names a place, person or number
 that the span's article (with its title and outlet) never mentions, typos allowed, or a number
-that is not near the span (rag.details): "How many children were abused in Derby?" is not
+that is not near the span (rag.answer.language.details): "How many children were abused in Derby?" is not
 answered by a sentence about Rotherham; when a negated question meets a span that asserts, or
-the span says the opposite of what is asked (rag.polarity). Otherwise support is the weighted
+the span says the opposite of what is asked (rag.answer.language.polarity). Otherwise support is the weighted
 share of the question's indexed terms in and around the span; below the threshold calibrated
 on the seed set, we abstain.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.answer_types import focus_words, has_type, question_type
-from rag.chunking import sentence_spans
-from rag.details import Vocabulary, missing_details, numbers_missing_near
-from rag.polarity import contradicts, opposed
-from rag.references import LEADING_PRONOUN, meant_terms, referred_terms
-from rag.retrieval import Passage
-from rag.terms import STOP_WORDS, content_terms, stem, terms, words
+from rag.answer.language.answer_types import focus_words, has_type, question_type
+from rag.text.sentences import sentence_spans
+from rag.answer.language.details import Vocabulary, missing_details, numbers_missing_near
+from rag.answer.language.polarity import contradicts, opposed
+from rag.answer.language.references import meant_terms, referred_terms
+from rag.text.sentences import LEADING_PRONOUN
+from rag.retrieve.passage import Passage
+from rag.text.terms import STOP_WORDS, content_terms, stem, term_weights, terms, words
 
 #: Calibrated on eval/seed_questions.jsonl with bench/calibrate.py: accuracy + abstention is
 #: flat at its best from 0.05 to 0.20; 0.12 is the middle of that range. (Most abstentions are
@@ -71,13 +71,6 @@ class Extract:
     support: float
 
 
-def term_weights(question_terms: Sequence[str], df: dict[str, int], n_chunks: int) -> dict[str, float]:
-    """BM25-style idf for terms the index knows; terms it has never seen weigh nothing, since a
-    paraphrase has them as often as an unanswerable question does."""
-    n = max(n_chunks, 1)
-    return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in question_terms if df.get(t, 0) > 0}
-
-
 def best_extract(
     question: str,
     passages: Sequence[Passage],
@@ -89,7 +82,7 @@ def best_extract(
 
     `documents` gives the whole article, so a span can take in a sentence just outside its
     chunk, and the article's vocabulary: a question naming a place or year its article never
-    mentions is about something else (rag.details).
+    mentions is about something else (rag.answer.language.details).
     """
     q_terms = content_terms(question)
     if not q_terms or not passages:
@@ -112,7 +105,7 @@ def best_extract(
     for passage in considered:
         spans = sentence_spans(passage.text)
         text = documents.document_text(passage.document_id)
-        # A sentence means the names it shortens or stands for with "He" (rag.references).
+        # A sentence means the names it shortens or stands for with "He" (rag.answer.language.references).
         sentence_terms = [meant_terms(text, passage.start + a, passage.start + b) for a, b in spans]
         for i, (start, end) in enumerate(spans):
             s_terms = sentence_terms[i]

@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import store
-from rag.answer import ABSTAIN_TEXT, Answer, Citation
-from rag.details import Vocabulary
-from rag.extractive import SUPPORT_THRESHOLD, best_extract, supporting_extract, trim
-from rag.index import Index
-from rag.questions import is_follow_up, standalone, validate
-from rag.retrieval import Passage, Retriever
+from rag.store import database as store
+from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
+from rag.answer.language.details import Vocabulary
+from rag.answer.extractive import SUPPORT_THRESHOLD, best_extract, supporting_extract, trim
+from rag.store.embedded import Index
+from rag.answer.questions import is_follow_up, standalone, validate
+from rag.retrieve.hybrid import Retriever
+from rag.retrieve.passage import Passage
 
 
 #: How far around a passage a long document is read for the details a question names.
@@ -56,7 +57,7 @@ class Assistant:
         self.index = Index.open(index_dir)
         rerank_model = None
         if reranker:
-            from rag.rerank import Reranker
+            from rag.retrieve.rerank import Reranker
 
             rerank_model = Reranker(reranker)
         self.retriever = Retriever(self.index, mode, reranker=rerank_model, embedder_spec=embedder_spec)
@@ -64,7 +65,7 @@ class Assistant:
         self.support_threshold = support_threshold
         self.generator = None
         if llm:
-            from rag.llm import LLMGenerator
+            from rag.answer.llm import LLMGenerator
 
             self.generator = LLMGenerator(llm)
         self._texts: dict[int, str] = {}

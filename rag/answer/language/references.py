@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
-from rag.chunking import sentence_spans
-from rag.terms import NAME, STOP_WORDS, stem, terms, words
+from rag.text.sentences import sentence_spans
+from rag.text.terms import NAME, STOP_WORDS, stem, terms, words
 
 #: How far back a shortened name looks for its full form, and a pronoun for its person.
 NAME_LOOKBACK = 5_000
@@ -45,8 +45,6 @@ _REPORTER = re.compile(
     rf"|\b{_REPORTING}\s+the\s+(?P<noun2>[a-z]+)\b",
     re.IGNORECASE,
 )
-#: A sentence that opens by referring back: "He said ...", "In his reply, ...", "They ...".
-LEADING_PRONOUN = re.compile(r"(?:(?:In|On|At)\s+(?:his|her|their)\s+\w+,\s+)?(?:He|She|They|His|Her|Their)\b")
 _PERSON_PRONOUN_START = re.compile(r"(?:(?:In|On|At)\s+(?:his|her)\s+\w+,\s+)?(?:He|She|His|Her)\b")
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.retrieval import Passage
+from rag.retrieve.passage import Passage
 
 ABSTAIN_TEXT = "The articles do not say."
 

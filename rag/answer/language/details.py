@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.terms import NAME, NAME_CONNECTORS, STOP_WORDS, WORD, stem, terms
+from rag.text.terms import NAME, NAME_CONNECTORS, STOP_WORDS, WORD, stem, terms
 
 
 

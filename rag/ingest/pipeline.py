@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag import store
-from rag.chunking import chunk_text
-from rag.cleaning import CLEANER_VERSION, clean_news_text
+from rag.store import database as store
+from rag.ingest.chunking import chunk_text
+from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
 from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from rag.errors import RagError
-from rag.index import faiss_name, sqlite_name
-from rag.loading import Skipped, discover, read_document
-from rag.locking import writer_lock
-from rag.manifest import Manifest, read_manifest, write_manifest
-from rag.vectors import VectorIndex
+from rag.store.embedded import faiss_name, sqlite_name
+from rag.ingest.loading import Skipped, discover, read_document
+from rag.store.locking import writer_lock
+from rag.store.manifest import Manifest, read_manifest, write_manifest
+from rag.store.vectors import VectorIndex
 
 if TYPE_CHECKING:
     from embeddings import Embedder

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag import store
+from rag.store import database as store
 from rag.errors import IndexError_
-from rag.manifest import Manifest, read_manifest
-from rag.vectors import VectorIndex
+from rag.store.manifest import Manifest, read_manifest
+from rag.store.vectors import VectorIndex
 
 if TYPE_CHECKING:
     from embeddings import Embedder

@@ -7,8 +7,10 @@ must stem the same way.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -61,3 +63,10 @@ def terms(text: str) -> list[str]:
 def content_terms(text: str) -> list[str]:
     """Stems of the words that carry meaning, each once, in order."""
     return list(dict.fromkeys(stem(w) for w in words(text) if w not in STOP_WORDS))
+
+
+def term_weights(question_terms: Sequence[str], df: dict[str, int], n_chunks: int) -> dict[str, float]:
+    """BM25-style idf for terms the index knows; terms it has never seen weigh nothing, since a
+    paraphrase has them as often as an unanswerable question does."""
+    n = max(n_chunks, 1)
+    return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in question_terms if df.get(t, 0) > 0}
