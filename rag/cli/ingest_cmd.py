@@ -7,8 +7,15 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from rag.cli.common import add_embedder_flag, add_json_flag, embedder_spec, index_path, print_json
+from rag.cli.common import (
+    add_embedder_flag,
+    add_json_flag,
+    embedder_spec,
+    index_path,
+    print_json,
+)
 from rag.config import DEFAULT_SEEDS_DIR
+from rag.errors import RagError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,8 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from rag.errors import RagError
-    from rag.ingest.pipeline import ingest
+    from rag.ingest.pipeline import ingest  # deferred: heavy, not needed for --help
 
     paths = args.paths or [DEFAULT_SEEDS_DIR]
     if not any(p.exists() for p in paths):
@@ -61,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(r: "object") -> str:
-    from rag.ingest.pipeline import IngestReport
+    from rag.ingest.pipeline import (
+        IngestReport,  # deferred: heavy, not needed for --help
+    )
 
     assert isinstance(r, IngestReport)
     return (
