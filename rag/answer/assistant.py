@@ -27,7 +27,7 @@ from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
-from rag.store.base import Store
+from rag.store.base import DocumentFilter, Store
 from rag.store.factory import open_store
 
 #: How far around a passage a long document is read for the details a question names.
@@ -58,6 +58,7 @@ class Assistant:
         llm: str | None = None,
         reranker: str | None = None,
         support_threshold: float = SUPPORT_THRESHOLD,
+        where: DocumentFilter | None = None,
     ) -> None:
         self.store: Store = open_store(index_dir)
         rerank_model = None
@@ -65,6 +66,7 @@ class Assistant:
             rerank_model = Reranker(reranker)
         self.retriever = Retriever(self.store, mode, reranker=rerank_model, embedder_spec=embedder_spec)
         self.k = k
+        self.where = where
         self.support_threshold = support_threshold
         self.generator = None
         if llm:
@@ -120,13 +122,20 @@ class Assistant:
             return None
         return Citation(n, passage.chunk_id, passage.source, passage.title, start, end, quote)
 
-    def ask(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Answer:
-        return _last(self.ask_stream(question, conversation, k))
+    def ask(
+        self, question: str, conversation: Conversation | None = None, k: int | None = None,
+        where: DocumentFilter | None = None,
+    ) -> Answer:
+        return _last(self.ask_stream(question, conversation, k, where))
 
     def ask_stream(
-        self, question: str, conversation: Conversation | None = None, k: int | None = None
+        self, question: str, conversation: Conversation | None = None, k: int | None = None,
+        where: DocumentFilter | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield answer text as it is produced (tokens with an LLM), then the final Answer."""
+        """Yield answer text as it is produced (tokens with an LLM), then the final Answer.
+
+        `where` limits the articles drawn on (dates, outlets, sources); default: the
+        assistant's own filter, if it was opened with one."""
         started = time.perf_counter()
         question = validate(question)
         previous = conversation.previous if conversation else None
@@ -137,7 +146,8 @@ class Assistant:
         if conversation is not None:
             conversation.questions.append(query)
         frequencies = self.store.memoised_frequencies()
-        retrieval = self.retriever.search(query, k or self.k, frequencies)
+        where = where if where is not None else self.where
+        retrieval = self.retriever.search(query, k or self.k, frequencies, where)
         timings = dict(retrieval.timings_ms)
         passages = retrieval.passages
         t = time.perf_counter()
@@ -155,6 +165,7 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.question = question
         answer.timings_ms = timings
+        answer.filters = where.to_json() if where else None
         yield answer
 
     def _extractive(

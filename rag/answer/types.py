@@ -36,6 +36,8 @@ class Answer:
     retrieval_mode: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     support: float | None = None
+    #: The article filter the question was asked under (DocumentFilter.to_json), if any.
+    filters: dict[str, Any] | None = None
 
     @property
     def plain_text(self) -> str:
@@ -69,6 +71,7 @@ class Answer:
             "generator": self.generator,
             "retrieval_mode": self.retrieval_mode,
             "support": None if self.support is None else round(self.support, 4),
+            "filters": self.filters,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from rag.cli.common import (
     add_embedder_flag,
+    add_filter_flags,
+    document_filter,
     add_json_flag,
     embedder_spec,
     index_path,
@@ -35,6 +37,7 @@ def add_answer_options(p: argparse.ArgumentParser) -> None:
                    help="OpenAI-compatible server for --llm openai:MODEL ($RAG_LLM_BASE_URL)")
     p.add_argument("--rerank", metavar="MODEL", default=None, help="cross-encoder to rerank passages (name or path)")
     add_embedder_flag(p)
+    add_filter_flags(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -79,8 +82,9 @@ def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assista
     llm = llm_spec(args)
     if args.k <= 0 or args.k > 50:
         raise RagError("--k must be between 1 and 50")
+    where = document_filter(args)
     return Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm,
-                     reranker=args.rerank)
+                     reranker=args.rerank, where=where)
 
 
 def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> str:

@@ -6,9 +6,10 @@ by an older version is upgraded in place and one from a newer version is refused
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -259,17 +260,36 @@ def searchable_tokens(conn: sqlite3.Connection, text: str, n_chunks: int) -> lis
     return kept or sorted(tokens, key=lambda t: df.get(stems[t], 0))[:2]
 
 
-def bm25_search(conn: sqlite3.Connection, query: str, limit: int, n_chunks: int = 0) -> list[tuple[int, float]]:
-    """(chunk id, score) best first; higher is better (FTS5's bm25() negated)."""
+def bm25_search(
+    conn: sqlite3.Connection, query: str, limit: int, n_chunks: int = 0, within: Collection[int] | None = None
+) -> list[tuple[int, float]]:
+    """(chunk id, score) best first; higher is better (FTS5's bm25() negated). With `within`,
+    only chunks of those document ids are ranked."""
     match = fts_query(query, searchable_tokens(conn, query, n_chunks))
-    if match is None:
+    if match is None or (within is not None and not within):
         return []
-    rows = conn.execute(
-        "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
-        " ORDER BY bm25(chunks_fts) LIMIT ?",
-        (match, limit),
-    )
+    if within is None:
+        rows = conn.execute(
+            "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+            " ORDER BY bm25(chunks_fts) LIMIT ?",
+            (match, limit),
+        )
+    else:
+        rows = conn.execute(
+            "SELECT f.rowid, -bm25(chunks_fts) AS score FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
+            " WHERE chunks_fts MATCH ? AND c.document_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY bm25(chunks_fts) LIMIT ?",
+            (match, json.dumps(sorted(within)), limit),
+        )
     return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def chunk_ids_of(conn: sqlite3.Connection, document_ids: Collection[int]) -> list[int]:
+    """The chunk ids of these documents."""
+    rows = conn.execute(
+        "SELECT id FROM chunks WHERE document_id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(document_ids)),)
+    )
+    return [int(r[0]) for r in rows]
 
 
 def document_frequencies(conn: sqlite3.Connection, terms: Sequence[str]) -> dict[str, int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -124,11 +124,13 @@ class EmbeddedStore(Store):
     def get_chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         return database.get_chunks(self.conn, ids)
 
-    def lexical_search(self, query: str, limit: int) -> list[tuple[int, float]]:
-        return database.bm25_search(self.conn, query, limit, self.manifest.chunks)
+    def lexical_search(self, query: str, limit: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
+        return database.bm25_search(self.conn, query, limit, self.manifest.chunks, within)
 
-    def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        return self.vectors.search(vector, limit)
+    def dense_search(self, vector: np.ndarray, limit: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
+        if within is None:
+            return self.vectors.search(vector, limit)
+        return self.vectors.search(vector, limit, allowed=database.chunk_ids_of(self.conn, within))
 
     def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         return database.document_frequencies(self.conn, list(terms))
