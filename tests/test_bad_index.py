@@ -104,3 +104,22 @@ def test_ingest_refuses_to_update_a_corrupt_index(capsys, index: Path):
     code = main(["--index", str(index), "ingest", str(SEEDS), "-q"])
     _one_line_error(code, capsys.readouterr().err, "corrupt", "--rebuild")
     assert (index / "manifest.json").read_text() == before
+
+
+def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) -> None:
+    """An index written before migration 2 (no authors/url columns) still answers."""
+    from rag.answer.assistant import Assistant
+    from rag.store.manifest import read_manifest, write_manifest
+
+    directory = tmp_path / "old"
+    ingest([SEEDS], directory, embedder_spec="offline", progress=False)
+    manifest = read_manifest(directory)
+    assert manifest is not None
+    with sqlite3.connect(directory / manifest.sqlite_file) as conn:
+        conn.execute("ALTER TABLE documents DROP COLUMN authors")
+        conn.execute("ALTER TABLE documents DROP COLUMN url")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+    manifest.schema_version = 1
+    write_manifest(directory, manifest)
+    answer = Assistant(directory, embedder_spec="offline").ask("How many children were sexually abused in Rotherham?")
+    assert "1,400" in answer.answer and answer.citations[0].authors == ()

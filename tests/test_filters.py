@@ -80,3 +80,23 @@ def test_cli_filters(seed_index, capsys) -> None:
     assert main(["--index", str(seed_index), "ask", "Who?", "--since", "last week"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("Error: --since must be a date") and "\n" not in err
+
+
+def test_citations_say_where_and_when_the_article_appeared(seed_index, capsys) -> None:
+    answer = Assistant(seed_index, embedder_spec="offline").ask(
+        "What share of councils failed to put an action plan in place?", where=DocumentFilter(outlets=("The Week",)))
+    cited = answer.to_json()["citations"][0]
+    assert (cited["outlet"], cited["published"], cited["authors"], cited["url"]) == ("The Week", None, [], None)
+    assert answer.citations[0].provenance == "The Week"
+    main(["--index", str(seed_index), "ask", "What share of councils failed to put an action plan in place?",
+          "--outlet", "The Week"])
+    assert "(The Week) —" in capsys.readouterr().out
+
+
+def test_provenance_reads_like_a_dateline() -> None:
+    from rag.answer.types import Citation, readable_date
+
+    assert readable_date("2016-03-03T10:00:00Z") == "3 March 2016"
+    assert readable_date("2016-03") == "March 2016"
+    c = Citation(1, 1, "s", "t", 0, 1, "q", published="2016-03-03", outlet="BBC News", authors=("A B", "C D", "E F"))
+    assert c.provenance == "BBC News, 3 March 2016, by A B, C D and E F"

@@ -120,7 +120,9 @@ class Assistant:
         quote = text[start:end]
         if not quote.strip() or text[passage.start : passage.end] != passage.text:
             return None
-        return Citation(n, passage.chunk_id, passage.source, passage.title, start, end, quote)
+        doc = self.store.document(passage.document_id)
+        return Citation(n, passage.chunk_id, passage.source, passage.title, start, end, quote,
+                        published=doc.published, outlet=doc.outlet, authors=doc.authors, url=doc.url)
 
     def ask(
         self, question: str, conversation: Conversation | None = None, k: int | None = None,

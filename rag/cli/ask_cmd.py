@@ -108,7 +108,8 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> st
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            lines.append(f"  [{c.n}] {c.title} — {display_path(c.source)}, chars {c.start}-{c.end}")
+            where = f" ({c.provenance})" if c.provenance else ""
+            lines.append(f"  [{c.n}] {c.title}{where} — {display_path(c.source)}, chars {c.start}-{c.end}")
             lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", width - 6), "      "))
     if explain:
         lines.append("")

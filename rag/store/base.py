@@ -37,6 +37,8 @@ class StoredDocument:
     outlet: str | None
     published: str | None
     fingerprint: str
+    authors: tuple[str, ...] = ()
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,8 @@ class Store(ABC):
         }
         common.update(self.describe())
         common["sources"] = [
-            {"source": d.source, "title": d.title, "outlet": d.outlet, "published": d.published}
+            {"source": d.source, "title": d.title, "outlet": d.outlet, "published": d.published,
+             "authors": list(d.authors), "url": d.url}
             for d in sorted(self.documents().values(), key=lambda d: d.source)
         ]
         return common
@@ -271,6 +274,8 @@ class StoreWriter(ABC):
         text: str,
         chunks: Sequence[ChunkRow],
         vectors: np.ndarray,
+        authors: Sequence[str] = (),
+        url: str | None = None,
     ) -> list[int]:
         """Add a document with its chunks and their vectors (one row per chunk); returns chunk ids."""
 

@@ -52,6 +52,11 @@ MIGRATIONS: list[str] = [
         INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
     END;
     """,
+    # 2: news metadata per document: authors (a JSON list) and the article's URL.
+    """
+    ALTER TABLE documents ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE documents ADD COLUMN url TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -119,18 +124,24 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
 
 
+_DOCUMENT_COLUMNS = "id, source, title, outlet, published, fingerprint, authors, url"
+
+
+def _document(row: Sequence[object]) -> StoredDocument:
+    authors = json.loads(str(row[6])) if row[6] else []
+    return StoredDocument(*row[:6], authors=tuple(str(a) for a in authors), url=row[7])  # type: ignore[arg-type]
+
+
 def documents(conn: sqlite3.Connection) -> dict[str, StoredDocument]:
-    rows = conn.execute("SELECT id, source, title, outlet, published, fingerprint FROM documents")
-    return {r[1]: StoredDocument(*r) for r in rows}
+    rows = conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents")
+    return {r[1]: _document(r) for r in rows}
 
 
 def document(conn: sqlite3.Connection, document_id: int) -> StoredDocument:
-    row = conn.execute(
-        "SELECT id, source, title, outlet, published, fingerprint FROM documents WHERE id = ?", (document_id,)
-    ).fetchone()
+    row = conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id = ?", (document_id,)).fetchone()
     if row is None:
         raise KeyError(document_id)
-    return StoredDocument(*row)
+    return _document(row)
 
 
 def document_text(conn: sqlite3.Connection, document_id: int) -> str:
@@ -174,11 +185,13 @@ def insert_document(
     published: str | None,
     fingerprint: str,
     text: str,
+    authors: Sequence[str] = (),
+    url: str | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
-        (source, title, outlet, published, fingerprint, text),
+        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, ingested_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+        (source, title, outlet, published, fingerprint, text, json.dumps(list(authors), ensure_ascii=False), url),
     )
     return int(cur.lastrowid or 0)
 

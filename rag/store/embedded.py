@@ -89,8 +89,8 @@ class EmbeddedStore(Store):
     @classmethod
     def _open_generation(cls, directory: Path, manifest: Manifest) -> "EmbeddedStore":
         conn = database.connect(directory / manifest.sqlite_file)
-        version = database.schema_version(conn)
-        if version != manifest.schema_version:
+        version = database.schema_version(conn)  # connect() has applied any newer, additive migrations
+        if version < manifest.schema_version:
             conn.close()
             raise IndexError_(
                 f"index store is at schema {version} but the manifest says {manifest.schema_version};"
@@ -189,11 +189,14 @@ class EmbeddedWriter(StoreWriter):
         text: str,
         chunks: Sequence[ChunkRow],
         vectors: np.ndarray,
+        authors: Sequence[str] = (),
+        url: str | None = None,
     ) -> list[int]:
         if len(vectors) != len(chunks):
             raise RagError(f"internal error: {len(chunks)} chunks but {len(vectors)} vectors for {source}")
         doc_id = database.insert_document(
-            self.conn, source=source, title=title, outlet=outlet, published=published, fingerprint=fingerprint, text=text
+            self.conn, source=source, title=title, outlet=outlet, published=published, fingerprint=fingerprint,
+            text=text, authors=authors, url=url,
         )
         ids = database.insert_chunks(self.conn, doc_id, ((c.ordinal, c.start, c.end, c.text, c.text_hash) for c in chunks))
         if ids:
