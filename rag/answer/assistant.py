@@ -14,14 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer.extractive import (
-    SUPPORT_THRESHOLD,
-    best_extract,
-    supporting_extract,
-    trim,
-)
+from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supporting_extract, trim
 from rag.answer.language.details import Vocabulary
 from rag.answer.llm import LLMGenerator
+from rag.answer.news import Conflict, conflicting_figures, reported, time_order
 from rag.answer.questions import is_follow_up, standalone, validate
 from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve.hybrid import Retriever
@@ -30,6 +26,8 @@ from rag.retrieve.rerank import Reranker
 from rag.store.base import DocumentFilter, Store
 from rag.store.factory import open_store
 
+#: A dated article's answer is preferred for "latest" questions if it scores within this of the best.
+DATE_PREFERENCE_MARGIN = 0.2
 #: How far around a passage a long document is read for the details a question names.
 VOCABULARY_REACH = 50_000
 VOCABULARIES_KEPT = 64
@@ -173,21 +171,57 @@ class Assistant:
     def _extractive(
         self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
     ) -> Answer:
-        best = best_extract(query, passages, frequencies, self.store.n_chunks, self)
+        order = time_order(query)
+        best = (self._by_date(query, passages, frequencies, order) if order else None) or best_extract(
+            query, passages, frequencies, self.store.n_chunks, self)
         citations: list[Citation] = []
+        conflicts: list[Conflict] = []
         if best is not None and best.support >= self.support_threshold:
             start, end = trim(best.text, best.start, best.end, query)
             first = self.cite(1, best.passage, start, end)
             if first is not None:
                 citations.append(first)
-                extra = supporting_extract(query, best, passages, frequencies, self.store.n_chunks)
+                conflicts = conflicting_figures(query, first.quote, best.passage.document_id, passages)
+                extra = None if conflicts else supporting_extract(query, best, passages, frequencies, self.store.n_chunks)
                 if extra is not None:
                     text = self.document_text(extra.passage.document_id)
                     a, b = trim(text, extra.start, extra.end, query)
                     second = self.cite(2, extra.passage, a, b)
                     if second is not None:
                         citations.append(second)
-        return self.answer_from(query, passages, citations, best.support if best else 0.0)
+                for conflict in conflicts:
+                    other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
+                    if other is not None:
+                        citations.append(other)
+        answer = self.answer_from(query, passages, citations, best.support if best else 0.0,
+                                  _news_text(citations, differ=len(citations) > 1 and bool(conflicts), order=order))
+        answer.disagreement = bool(conflicts) and len(citations) > 1
+        return answer
+
+    def _by_date(
+        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]], order: str
+    ) -> Extract | None:
+        """For "What is the latest figure ...?": the newest (or oldest) dated article whose best
+        sentence answers about as well as the best overall (within DATE_PREFERENCE_MARGIN)."""
+        by_document: dict[int, list[Passage]] = {}
+        for passage in passages:
+            by_document.setdefault(passage.document_id, []).append(passage)
+        dated = {d: self.store.document(d).published for d in by_document}
+        if sum(1 for p in dated.values() if p) < 2:
+            return None
+        candidates = []
+        for document_id, group in by_document.items():
+            extract = best_extract(query, group, frequencies, self.store.n_chunks, self)
+            if extract is not None and extract.support >= self.support_threshold:
+                candidates.append((extract, dated[document_id]))
+        if not candidates:
+            return None
+        top = max(e.score for e, _ in candidates)
+        close = [(e, when) for e, when in candidates if when and e.score >= top - DATE_PREFERENCE_MARGIN]
+        if not close:
+            return None
+        pick = max if order == "latest" else min
+        return pick(close, key=lambda item: item[1] or "")[0]
 
     def answer_from(
         self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None
@@ -210,3 +244,26 @@ def _last(stream: Iterator[str | Answer]) -> Answer:
         result = item
     assert isinstance(result, Answer)
     return result
+
+
+def _news_text(citations: list[Citation], *, differ: bool, order: str | None) -> str | None:
+    """The quotes with their markers, each from a dated article followed by who reported it
+    when. When reports differ, the answer says so; for a "latest" (or "earliest") question
+    the chosen report leads and the others follow as earlier (or later) ones. None when there
+    is nothing to cite."""
+    if not citations:
+        return None
+    parts = []
+    for c in citations:
+        when = reported(c.outlet, c.published)
+        parts.append(f"{c.quote} [{c.n}]" + (f" ({when})" if when else ""))
+    if not differ:
+        return " ".join(parts)
+    first, others = citations[0], citations[1:]
+    if order and first.published and all(c.published for c in others):
+        newer = all((c.published or "") < (first.published or "") for c in others)
+        older = all((c.published or "") > (first.published or "") for c in others)
+        if (order == "latest" and newer) or (order == "earliest" and older):
+            lead, rest = ("The latest report: ", "Earlier: ") if order == "latest" else ("The earliest report: ", "Later: ")
+            return lead + parts[0] + " " + rest + " ".join(parts[1:])
+    return "Reports differ: " + " ".join(parts)

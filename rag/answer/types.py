@@ -66,6 +66,8 @@ class Answer:
     support: float | None = None
     #: The article filter the question was asked under (DocumentFilter.to_json), if any.
     filters: dict[str, Any] | None = None
+    #: True when articles give different figures for the same thing and the answer shows each.
+    disagreement: bool = False
 
     @property
     def plain_text(self) -> str:
@@ -101,6 +103,7 @@ class Answer:
             "retrieval_mode": self.retrieval_mode,
             "support": None if self.support is None else round(self.support, 4),
             "filters": self.filters,
+            "disagreement": self.disagreement,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 
