@@ -19,12 +19,15 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 
-def index_dir(cli_value: str | os.PathLike[str] | None) -> Path:
-    """The index directory: --index, else $RAG_INDEX, else ./.rag-index."""
-    if cli_value:
-        return Path(cli_value)
-    env = os.environ.get("RAG_INDEX")
-    return Path(env) if env else DEFAULT_INDEX_DIR
+def index_dir(cli_value: str | os.PathLike[str] | None) -> Path | str:
+    """The index location: --index, else $RAG_INDEX, else ./.rag-index.
+
+    A store URI (milvus://HOST:PORT/COLLECTION) is kept as written: a Path would fold its '//'.
+    """
+    value = cli_value or os.environ.get("RAG_INDEX")
+    if not value:
+        return DEFAULT_INDEX_DIR
+    return str(value) if "://" in str(value) else Path(value)
 
 
 def display_path(source: str) -> str:

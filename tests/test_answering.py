@@ -24,8 +24,8 @@ def assistant(seed_index: Path):  # type: ignore[no-untyped-def]
 
 def _check_citations(assistant: Assistant, answer) -> None:  # type: ignore[no-untyped-def]
     for c in answer.citations:
-        chunk = store.get_chunks(assistant.index.conn, [c.chunk_id])[c.chunk_id]
-        text = store.document_text(assistant.index.conn, chunk.document_id)
+        chunk = assistant.store.get_chunks([c.chunk_id])[c.chunk_id]
+        text = assistant.store.document_text(chunk.document_id)
         assert text[c.start : c.end] == c.quote
         assert f"[{c.n}]" in answer.answer
 
@@ -107,7 +107,7 @@ def test_standalone_rewrites_only_follow_ups():
 
 def test_modes_and_overlap_free_passages(assistant: Assistant):
     for mode in ("lexical", "dense", "hybrid"):
-        a = Assistant(assistant.index.directory, mode=mode, embedder_spec="offline")
+        a = Assistant(assistant.store.location, mode=mode, embedder_spec="offline")
         try:
             passages = a.retriever.search("Rotherham abuse report", 5).passages
         finally:
@@ -200,7 +200,7 @@ def test_a_passage_opening_with_a_pronoun_starts_where_its_person_is_named(assis
     answer = assistant.ask("Who told the BBC that councils would reflect on the implications of the report?")
     assert "Simmonds" in answer.answer
     for p in answer.passages:
-        text = store.document_text(assistant.index.conn, p.document_id)
+        text = assistant.store.document_text(p.document_id)
         assert text[p.start : p.end] == p.text
         assert not p.text.startswith(("He ", "She ")), p.text[:80]
 
@@ -212,7 +212,7 @@ def test_a_long_document_is_read_for_details_only_around_the_passage(seed_index:
     monkeypatch.setattr(assistant_module, "VOCABULARY_REACH", 300)  # the seed articles are ~2,500 chars
     a = Assistant(seed_index, embedder_spec="offline")
     try:
-        doc = next(d for d in store.documents(a.index.conn).values() if "rotherham" in d.source)
+        doc = next(d for d in a.store.documents().values() if "rotherham" in d.source)
         end = len(a.document_text(doc.id))
         question = "What did Chief Constable Simon Bailey say?"  # Bailey is named in the last paragraph
         assert missing_details(question, a.vocabulary(doc.id, end - 10)) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rag.store import database as store
 from rag.answer.assistant import Assistant
-from rag.store.embedded import Index
+from rag.store.embedded import EmbeddedStore
 from rag.ingest.pipeline import ingest
 
 from .conftest import REPO, SEEDS
@@ -25,7 +25,7 @@ KILLER = textwrap.dedent(
     import rag.ingest.pipeline as ingest_module
 
     calls = 0
-    real_flush = ingest_module._PendingEmbeddings.flush
+    real_flush = ingest_module._Batcher.flush
 
     def flush(self):
         global calls
@@ -34,7 +34,7 @@ KILLER = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         real_flush(self)
 
-    ingest_module._PendingEmbeddings.flush = flush
+    ingest_module._Batcher.flush = flush
     ingest_module.EMBED_BATCH = 4
     ingest_module.ingest([Path(sys.argv[1])], Path(sys.argv[2]), embedder_spec="offline", progress=False)
     """
@@ -42,7 +42,7 @@ KILLER = textwrap.dedent(
 
 
 def _consistent(index_dir: Path) -> tuple[int, int]:
-    with Index.open(index_dir) as index:
+    with EmbeddedStore.open(index_dir) as index:
         ids = set(store.chunk_ids(index.conn))
         assert ids == set(index.vectors.ids().tolist())
         return index.manifest.documents, len(ids)
@@ -90,6 +90,6 @@ def test_reader_keeps_its_generation_while_a_writer_publishes(tmp_path: Path, se
         reader.close()
     fresh = Assistant(index_dir, embedder_spec="offline")
     try:
-        assert fresh.index.manifest.documents == 1
+        assert fresh.store.counts()[0] == 1
     finally:
         fresh.close()

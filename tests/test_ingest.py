@@ -10,7 +10,7 @@ import pytest
 import embeddings
 from rag.store import database as store
 from rag.errors import LockedError, RagError
-from rag.store.embedded import Index
+from rag.store.embedded import EmbeddedStore
 from rag.ingest.pipeline import ingest
 from rag.store.locking import writer_lock
 
@@ -47,15 +47,15 @@ def _run(paths: list[Path], index: Path, **kw):  # type: ignore[no-untyped-def]
 def test_seed_index_is_clean_and_consistent(tmp_path: Path):
     report = _run([SEEDS], tmp_path / "ix")
     assert report.documents_new == 2 and report.chunks_total == report.chunks_new > 4
-    with Index.open(tmp_path / "ix") as index:
+    with EmbeddedStore.open(tmp_path / "ix") as index:
         chunks = store.get_chunks(index.conn, store.chunk_ids(index.conn))
         assert len(chunks) == len(index.vectors) == index.manifest.chunks
         for chunk in chunks.values():
-            text = store.document_text(index.conn, chunk.document_id)
+            text = index.document_text(chunk.document_id)
             assert text[chunk.start : chunk.end] == chunk.text
             for phrase in BOILERPLATE:
                 assert phrase.lower() not in chunk.text.lower()
-        titles = {d.title for d in store.documents(index.conn).values()}
+        titles = {d.title for d in index.documents().values()}
         assert "Ofsted: council failings put children at risk of sex abuse" in titles
         assert sorted(index.vectors.ids().tolist()) == sorted(chunks)
 
@@ -79,9 +79,9 @@ def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(tmp_path:
     assert report.documents_updated == 1 and report.documents_unchanged == 1
     assert report.chunks_reused > 0  # unchanged chunk text keeps its vector
     assert 0 < sum(embed_calls) - before < report.chunks_new
-    with Index.open(tmp_path / "ix") as index:
-        hits = store.bm25_search(index.conn, "Wakefield", 5)
-        assert hits and "Wakefield" in store.get_chunks(index.conn, [hits[0][0]])[hits[0][0]].text
+    with EmbeddedStore.open(tmp_path / "ix") as index:
+        hits = index.lexical_search("Wakefield", 5)
+        assert hits and "Wakefield" in index.get_chunks([hits[0][0]])[hits[0][0]].text
         assert len(index.vectors) == index.manifest.chunks
 
 
@@ -90,9 +90,9 @@ def test_removed_file_leaves_the_index(tmp_path: Path, seeds_copy: Path):
     (seeds_copy / "ofsted-council-failings-put-children-at-risk.txt").unlink()
     report = _run([seeds_copy], tmp_path / "ix")
     assert report.documents_removed == 1
-    with Index.open(tmp_path / "ix") as index:
+    with EmbeddedStore.open(tmp_path / "ix") as index:
         assert index.manifest.documents == 1
-        assert not store.bm25_search(index.conn, "Simmonds", 5)
+        assert not index.lexical_search("Simmonds", 5)
 
 
 def test_other_roots_are_kept_unless_pruned(tmp_path: Path, seeds_copy: Path):
@@ -113,13 +113,13 @@ def test_failure_before_publishing_keeps_the_previous_index(tmp_path: Path, seed
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rag.ingest.pipeline.write_manifest", boom)
+    monkeypatch.setattr("rag.store.embedded.write_manifest", boom)
     with pytest.raises(KeyboardInterrupt):
         _run([seeds_copy], tmp_path / "ix")
     assert (tmp_path / "ix" / "manifest.json").read_text() == manifest_before
-    with Index.open(tmp_path / "ix") as index:
+    with EmbeddedStore.open(tmp_path / "ix") as index:
         assert index.manifest.documents == 2
-        assert not store.bm25_search(index.conn, "Wakefield", 5)
+        assert not index.lexical_search("Wakefield", 5)
     files = sorted(p.name for p in (tmp_path / "ix").iterdir() if not p.name.startswith("."))
     assert files == sorted(["manifest.json", json.loads(manifest_before)["sqlite_file"],
                             json.loads(manifest_before)["faiss_file"]])
@@ -156,7 +156,7 @@ def test_chunk_settings_change_rechunks(tmp_path: Path):
     first = _run([SEEDS], tmp_path / "ix")
     second = _run([SEEDS], tmp_path / "ix", chunk_size=300, chunk_overlap=50)
     assert second.documents_updated == 2 and second.chunks_total > first.chunks_total
-    with Index.open(tmp_path / "ix") as index:
+    with EmbeddedStore.open(tmp_path / "ix") as index:
         assert index.manifest.chunk_size == 300
 
 
@@ -184,6 +184,6 @@ def test_non_utf8_file_is_decoded(tmp_path: Path):
         "Réunion du conseil\n\nLe conseil a déclaré que les enfants étaient protégés à l'école.".encode("cp1252")
     )
     _run([folder], tmp_path / "ix")
-    with Index.open(tmp_path / "ix") as index:
-        (doc,) = store.documents(index.conn).values()
-        assert "déclaré" in store.document_text(index.conn, doc.id)
+    with EmbeddedStore.open(tmp_path / "ix") as index:
+        (doc,) = index.documents().values()
+        assert "déclaré" in index.document_text(doc.id)

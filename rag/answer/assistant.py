@@ -14,15 +14,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.store import database as store
-from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
+from rag.answer.extractive import (
+    SUPPORT_THRESHOLD,
+    best_extract,
+    supporting_extract,
+    trim,
+)
 from rag.answer.language.details import Vocabulary
-from rag.answer.extractive import SUPPORT_THRESHOLD, best_extract, supporting_extract, trim
-from rag.store.embedded import Index
+from rag.answer.llm import LLMGenerator
 from rag.answer.questions import is_follow_up, standalone, validate
+from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
-
+from rag.retrieve.rerank import Reranker
+from rag.store.base import Store
+from rag.store.factory import open_store
 
 #: How far around a passage a long document is read for the details a question names.
 VOCABULARY_REACH = 50_000
@@ -32,7 +38,6 @@ VOCABULARIES_KEPT = 64
 @dataclass
 class Conversation:
     """What a chat remembers: the previous standalone question."""
-
     questions: list[str] = field(default_factory=list)
 
     @property
@@ -45,7 +50,7 @@ class Assistant:
 
     def __init__(
         self,
-        index_dir: Path,
+        index_dir: Path | str,
         *,
         mode: str = "hybrid",
         k: int = 5,
@@ -54,26 +59,26 @@ class Assistant:
         reranker: str | None = None,
         support_threshold: float = SUPPORT_THRESHOLD,
     ) -> None:
-        self.index = Index.open(index_dir)
+        self.store: Store = open_store(index_dir)
         rerank_model = None
         if reranker:
-            from rag.retrieve.rerank import Reranker
-
             rerank_model = Reranker(reranker)
-        self.retriever = Retriever(self.index, mode, reranker=rerank_model, embedder_spec=embedder_spec)
+        self.retriever = Retriever(self.store, mode, reranker=rerank_model, embedder_spec=embedder_spec)
         self.k = k
         self.support_threshold = support_threshold
         self.generator = None
         if llm:
-            from rag.answer.llm import LLMGenerator
-
             self.generator = LLMGenerator(llm)
         self._texts: dict[int, str] = {}
         self._vocabularies: OrderedDict[tuple[int, int], Vocabulary] = OrderedDict()
 
     @property
     def embedder_id(self) -> str:
-        return self.index.manifest.embedder_id
+        return self.store.settings.embedder_id
+
+    @property
+    def retrieval_mode(self) -> str:
+        return self.retriever.mode
 
     @property
     def generator_name(self) -> str:
@@ -81,7 +86,7 @@ class Assistant:
 
     def document_text(self, document_id: int) -> str:
         if document_id not in self._texts:
-            self._texts[document_id] = store.document_text(self.index.conn, document_id)
+            self._texts[document_id] = self.store.document_text(document_id)
         return self._texts[document_id]
 
     def vocabulary(self, document_id: int, near: int) -> Vocabulary:
@@ -94,11 +99,10 @@ class Assistant:
         bucket = -1 if whole else near // VOCABULARY_REACH
         key = (document_id, bucket)
         if key not in self._vocabularies:
-            doc = self.index.conn.execute("SELECT title, COALESCE(outlet, '') FROM documents WHERE id = ?",
-                                          (document_id,)).fetchone()
+            doc = self.store.document(document_id)
             reach = VOCABULARY_REACH
             window = text if whole else text[max(0, (bucket - 1) * reach) : (bucket + 2) * reach]
-            self._vocabularies[key] = Vocabulary(f"{doc[0]}\n{doc[1]}\n{window}" if doc else window)
+            self._vocabularies[key] = Vocabulary(f"{doc.title}\n{doc.outlet or ''}\n{window}")
             while len(self._vocabularies) > VOCABULARIES_KEPT:
                 self._vocabularies.popitem(last=False)
         self._vocabularies.move_to_end(key)
@@ -132,7 +136,7 @@ class Assistant:
             query = standalone(question, previous)
         if conversation is not None:
             conversation.questions.append(query)
-        frequencies = store.memoised_frequencies(self.index.conn)
+        frequencies = self.store.memoised_frequencies()
         retrieval = self.retriever.search(query, k or self.k, frequencies)
         timings = dict(retrieval.timings_ms)
         passages = retrieval.passages
@@ -156,14 +160,14 @@ class Assistant:
     def _extractive(
         self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
     ) -> Answer:
-        best = best_extract(query, passages, frequencies, self.index.manifest.chunks, self)
+        best = best_extract(query, passages, frequencies, self.store.n_chunks, self)
         citations: list[Citation] = []
         if best is not None and best.support >= self.support_threshold:
             start, end = trim(best.text, best.start, best.end, query)
             first = self.cite(1, best.passage, start, end)
             if first is not None:
                 citations.append(first)
-                extra = supporting_extract(query, best, passages, frequencies, self.index.manifest.chunks)
+                extra = supporting_extract(query, best, passages, frequencies, self.store.n_chunks)
                 if extra is not None:
                     text = self.document_text(extra.passage.document_id)
                     a, b = trim(text, extra.start, extra.end, query)
@@ -184,7 +188,7 @@ class Assistant:
                       self.retriever.mode, support=support)
 
     def close(self) -> None:
-        self.index.close()
+        self.store.close()
 
 
 def _last(stream: Iterator[str | Answer]) -> Answer:

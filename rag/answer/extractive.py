@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.answer.language.answer_types import focus_words, has_type, question_type
-from rag.text.sentences import sentence_spans
-from rag.answer.language.details import Vocabulary, missing_details, numbers_missing_near
+from rag.answer.language.details import (
+    Vocabulary,
+    missing_details,
+    numbers_missing_near,
+)
 from rag.answer.language.polarity import contradicts, opposed
 from rag.answer.language.references import meant_terms, referred_terms
-from rag.text.sentences import LEADING_PRONOUN
 from rag.retrieve.passage import Passage
+from rag.text.sentences import LEADING_PRONOUN, sentence_spans
 from rag.text.terms import STOP_WORDS, content_terms, stem, term_weights, terms, words
 
 #: Calibrated on eval/seed_questions.jsonl with bench/calibrate.py: accuracy + abstention is

@@ -13,15 +13,14 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
-from rag.text.sentences import sentence_spans
+from rag.answer.types import ABSTAIN_TEXT, Answer, Citation, Grounding
 from rag.errors import RagError
+from rag.text.sentences import sentence_spans
 from rag.text.terms import content_terms, terms
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from rag.answer.assistant import Assistant
     from rag.retrieve.passage import Passage
 
 NOT_FOUND = "NOT_FOUND"
@@ -235,7 +234,7 @@ class LLMGenerator:
             return question
         return rewritten.splitlines()[0].strip() if rewritten else question
 
-    def generate(self, question: str, passages: list["Passage"], assistant: "Assistant") -> Iterator[str | Answer | None]:
+    def generate(self, question: str, passages: list["Passage"], grounding: Grounding) -> Iterator[str | Answer | None]:
         """Stream tokens, then yield the verified Answer (or None to fall back to extractive)."""
         text = ""
         try:
@@ -244,15 +243,15 @@ class LLMGenerator:
                 yield token
         except Exception as exc:  # noqa: BLE001 - network, auth, server errors: one line naming the setting
             raise provider_error(exc, self.spec) from None
-        answer = self.verify(question, text, passages, assistant)
+        answer = self.verify(question, text, passages, grounding)
         if answer is not None:
             yield answer
 
-    def verify(self, question: str, text: str, passages: list["Passage"], assistant: "Assistant") -> Answer | None:
+    def verify(self, question: str, text: str, passages: list["Passage"], grounding: Grounding) -> Answer | None:
         """Keep only the sentences a cited passage supports; renumber citations from 1."""
         if NOT_FOUND in text or not text.strip():
-            return Answer(question, ABSTAIN_TEXT, True, [], passages, assistant.embedder_id, self.name,
-                          assistant.retriever.mode)
+            return Answer(question, ABSTAIN_TEXT, True, [], passages, grounding.embedder_id, self.name,
+                          grounding.retrieval_mode)
         kept: list[str] = []
         citations: list[Citation] = []
         by_passage: dict[int, int] = {}
@@ -269,7 +268,7 @@ class LLMGenerator:
                 if m not in by_passage:
                     passage = passages[m - 1]
                     q_start, q_end = _best_quote(sentence, passage.text)
-                    citation = assistant.cite(len(citations) + 1, passage, passage.start + q_start, passage.start + q_end)
+                    citation = grounding.cite(len(citations) + 1, passage, passage.start + q_start, passage.start + q_end)
                     if citation is None:
                         continue
                     citations.append(citation)
@@ -279,5 +278,5 @@ class LLMGenerator:
                 kept.append(sentence + "".join(f" [{n}]" for n in numbers))
         if not kept:
             return None
-        return Answer(question, " ".join(kept), False, citations, passages, assistant.embedder_id, self.name,
-                      assistant.retriever.mode)
+        return Answer(question, " ".join(kept), False, citations, passages, grounding.embedder_id, self.name,
+                      grounding.retrieval_mode)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from rag.retrieve.passage import Passage
 
@@ -71,3 +71,20 @@ class Answer:
             "support": None if self.support is None else round(self.support, 4),
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
+
+
+class Grounding(Protocol):
+    """What an answer generator needs from the assistant: checked citations and provenance.
+
+    The Assistant provides it; a generator (rag.answer.llm) sees only this, so answering
+    never reaches back into the assistant that drives it."""
+
+    @property
+    def embedder_id(self) -> str: ...
+
+    @property
+    def retrieval_mode(self) -> str: ...
+
+    def cite(self, n: int, passage: Passage, start: int, end: int) -> Citation | None:
+        """A citation for document_text[start:end], or None if the passage is stale."""
+        ...

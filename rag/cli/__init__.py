@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from rag import __version__
+from rag.cli import ask_cmd, eval_cmd, info_cmd, ingest_cmd, ui_cmd
+from rag.errors import RagError
 
 EPILOG = """\
 examples:
@@ -30,8 +32,6 @@ COMMANDS = ("ingest", "ask", "chat", "eval", "ui", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rag.cli import ask_cmd, eval_cmd, info_cmd, ingest_cmd, ui_cmd
-
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Ask questions about a folder of news articles; answers cite verbatim passages.",
@@ -57,8 +57,6 @@ def add_global_options(parser: "argparse.ArgumentParser | argparse._ArgumentGrou
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: user mistakes print one `Error: ...` line and exit 1, never a traceback."""
-    from rag.errors import RagError
-
     for stream in (sys.stdout, sys.stderr):
         # A file name with undecodable bytes is printed escaped, never as a UnicodeEncodeError.
         try:
@@ -81,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:
-        from embeddings.errors import EmbedderError  # imported here: not needed to start up
+        from embeddings.errors import (
+            EmbedderError,  # deferred: `embeddings` imports numpy and LangChain
+        )
 
         if isinstance(exc, EmbedderError):
             print(f"Error: {exc}", file=sys.stderr)

@@ -8,13 +8,21 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.cli.common import add_embedder_flag, add_json_flag, embedder_spec, index_path, llm_spec, print_json
+from rag.cli.common import (
+    add_embedder_flag,
+    add_json_flag,
+    embedder_spec,
+    index_path,
+    llm_spec,
+    print_json,
+)
+from rag.cli.ingest_cmd import summary
 from rag.config import display_path
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.answer.types import Answer
     from rag.answer.assistant import Assistant
+    from rag.answer.types import Answer
 
 
 def add_answer_options(p: argparse.ArgumentParser) -> None:
@@ -59,9 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assistant":
     """Open the index, building it from seeds/ first if there is none yet."""
-    from rag.answer.assistant import Assistant
-    from rag.cli.ingest_cmd import summary
-    from rag.ingest.pipeline import ensure_index
+    from rag.answer.assistant import Assistant  # deferred: heavy, not needed for --help
+    from rag.ingest.pipeline import (
+        ensure_index,  # deferred: heavy, not needed for --help
+    )
 
     directory = index_path(args)
     report = ensure_index(directory, embedder_spec(args), progress=not quiet)
@@ -117,7 +126,7 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.question is None and not args.questions:
         raise RagError('give a question (rag ask "QUESTION") or --questions FILE')
     if args.question is not None:
-        from rag.answer.questions import validate
+        from rag.answer.questions import validate  # deferred with the rest of rag.answer: not for --help
 
         args.question = validate(args.question)  # an empty or blank question is said to be empty
     assistant = open_assistant(args, quiet=args.json)
@@ -177,11 +186,13 @@ def _answer_file(assistant: "Assistant", args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from rag.answer.assistant import Conversation
+    from rag.answer.assistant import (
+        Conversation,  # deferred: heavy, not needed for --help
+    )
 
     assistant = open_assistant(args)
     conversation = Conversation()
-    print(f"Asking {assistant.index.manifest.documents} article(s) with {assistant.generator_name} answers."
+    print(f"Asking {assistant.store.counts()[0]} article(s) with {assistant.generator_name} answers."
           " Empty line or Ctrl-D to quit.")
     try:
         while True:

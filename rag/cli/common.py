@@ -29,7 +29,7 @@ def embedder_spec(args: argparse.Namespace) -> str | None:
     return getattr(args, "embedder", None) or os.environ.get("RAG_EMBEDDER") or None
 
 
-def index_path(args: argparse.Namespace) -> Path:
+def index_path(args: argparse.Namespace) -> Path | str:
     return index_dir(args.index)
 
 

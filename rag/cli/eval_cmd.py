@@ -7,7 +7,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rag.cli.common import add_embedder_flag, add_json_flag, embedder_spec, index_path, llm_spec, print_json
+from rag.cli.common import (
+    add_embedder_flag,
+    add_json_flag,
+    embedder_spec,
+    index_path,
+    llm_spec,
+    print_json,
+)
+from rag.config import DEFAULT_SEEDS_DIR
 from rag.errors import RagError
 
 
@@ -43,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _thresholds(specs: list[str]) -> dict[str, float]:
-    from rag.evaluation.runner import METRICS
+    from rag.evaluation.runner import METRICS  # deferred: heavy, not needed for --help
 
     out = {}
     for spec in specs:
@@ -58,14 +66,26 @@ def _thresholds(specs: list[str]) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rag.answer.assistant import Assistant
-    from rag.config import DEFAULT_SEEDS_DIR
-    from rag.evaluation import report
-    from rag.evaluation.dataset import DEFAULT_DATASET, EvalQuestion, is_squad, load_jsonl
-    from rag.evaluation.runner import run as run_questions
-    from rag.evaluation.runner import summarise, summarise_by_type
-    from rag.evaluation.squad import load_squad, write_corpus
-    from rag.ingest.pipeline import ingest
+    from rag.answer.assistant import Assistant  # deferred: heavy, not needed for --help
+    from rag.evaluation import report  # deferred: heavy, not needed for --help
+    from rag.evaluation.dataset import (  # deferred: heavy, not needed for --help
+        DEFAULT_DATASET,
+        EvalQuestion,
+        is_squad,
+        load_jsonl,
+    )
+    from rag.evaluation.runner import (
+        run as run_questions,  # deferred: heavy, not needed for --help
+    )
+    from rag.evaluation.runner import (  # deferred: heavy, not needed for --help
+        summarise,
+        summarise_by_type,
+    )
+    from rag.evaluation.squad import (  # deferred: heavy, not needed for --help
+        load_squad,
+        write_corpus,
+    )
+    from rag.ingest.pipeline import ingest  # deferred: heavy, not needed for --help
 
     thresholds = _thresholds(args.fail_under)
     dataset = args.dataset or DEFAULT_DATASET
@@ -105,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                 "mode": args.mode,
                 "generator": assistant.generator_name,
                 "k": args.k,
-                "chunks": assistant.index.manifest.chunks,
+                "chunks": assistant.store.n_chunks,
                 "support_threshold": assistant.support_threshold,
             }
         finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
 from rag.cli.common import add_json_flag, index_path, print_json
 from rag.config import display_path
@@ -14,37 +16,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=run)
 
 
-def gather(index_dir: "object") -> dict[str, object]:
-    from pathlib import Path
+def gather(index: Path | str) -> dict[str, Any]:
+    """The index's info with source paths shown relative to the working directory."""
+    from rag.store.factory import (
+        open_store,  # deferred: numpy and FAISS, not needed for --help
+    )
 
-    from rag.store import database as store
-    from rag.store.embedded import Index
-
-    assert isinstance(index_dir, Path)
-    with Index.open(index_dir) as index:
-        m = index.manifest
-        docs = store.documents(index.conn)
-        files = [index_dir / m.sqlite_file, index_dir / m.faiss_file, index_dir / "manifest.json"]
-        return {
-            "index": str(index_dir),
-            "documents": m.documents,
-            "chunks": m.chunks,
-            "embedder": m.embedder_id,
-            "embedder_spec": m.embedder_spec,
-            "dimension": m.dimension,
-            "index_type": m.index_type,
-            "chunk_size": m.chunk_size,
-            "chunk_overlap": m.chunk_overlap,
-            "size_bytes": sum(f.stat().st_size for f in files if f.exists()),
-            "schema_version": m.schema_version,
-            "built_at": m.built_at,
-            "generation": m.generation,
-            "versions": m.versions,
-            "sources": [
-                {"source": display_path(d.source), "title": d.title, "outlet": d.outlet, "published": d.published}
-                for d in sorted(docs.values(), key=lambda d: d.source)
-            ],
-        }
+    with open_store(index) as store:
+        info = store.info()
+    for source in info["sources"]:
+        source["source"] = display_path(source["source"])
+    return info
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(info)
         return 0
     size = int(info["size_bytes"])  # type: ignore[arg-type]
-    print(f"Index:     {info['index']} (generation {info['generation']}, schema {info['schema_version']})")
+    where = f"generation {info['generation']}, schema {info['schema_version']}" if info["backend"] == "embedded" else info["backend"]
+    print(f"Index:     {info['index']} ({where})")
     print(f"Documents: {info['documents']}   Chunks: {info['chunks']}"
           f" ({info['chunk_size']} chars, {info['chunk_overlap']} overlap)")
     print(f"Embedder:  {info['embedder']} (dimension {info['dimension']})")

@@ -7,8 +7,15 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from rag.cli.common import add_embedder_flag, add_json_flag, embedder_spec, index_path, print_json
+from rag.cli.common import (
+    add_embedder_flag,
+    add_json_flag,
+    embedder_spec,
+    index_path,
+    print_json,
+)
 from rag.config import DEFAULT_SEEDS_DIR
+from rag.errors import RagError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,8 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from rag.errors import RagError
-    from rag.ingest.pipeline import ingest
+    from rag.ingest.pipeline import ingest  # deferred: heavy, not needed for --help
 
     paths = args.paths or [DEFAULT_SEEDS_DIR]
     if not any(p.exists() for p in paths):
@@ -69,7 +75,9 @@ def summary(r: "object", *, warned: bool = True) -> str:
 
     `warned`: whether the skipped files were reported as warnings (not under --quiet).
     """
-    from rag.ingest.pipeline import IngestReport
+    from rag.ingest.pipeline import (
+        IngestReport,  # deferred: heavy, not needed for --help
+    )
 
     assert isinstance(r, IngestReport)
     read = r.documents_new + r.documents_updated + r.documents_unchanged

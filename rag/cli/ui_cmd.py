@@ -48,12 +48,18 @@ def _is_loopback(host: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise RagError("--port must be between 1 and 65535")
-    from rag.ui.service import MAX_K
+    from rag.ui.service import MAX_K  # deferred: heavy, not needed for --help
 
     if not 1 <= args.k <= MAX_K:
         raise RagError(f"--k must be between 1 and {MAX_K}")
-    from rag.ui.app import auth_from_env, build_app, launch_app
-    from rag.ingest.pipeline import ensure_index
+    from rag.ingest.pipeline import (
+        ensure_index,  # deferred: heavy, not needed for --help
+    )
+    from rag.ui.app import (  # deferred: heavy, not needed for --help
+        auth_from_env,
+        build_app,
+        launch_app,
+    )
 
     auth = auth_from_env()
     directory = index_path(args)

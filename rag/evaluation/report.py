@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from rag.errors import RagError
 from rag.evaluation.runner import METRICS, Row
 
 COLUMNS = [
@@ -46,8 +47,6 @@ def compare(summary: dict[str, Any], old_path: Path) -> str:
     try:
         old = json.loads(old_path.read_text(encoding="utf-8"))["summary"]
     except (OSError, ValueError, KeyError) as exc:
-        from rag.errors import RagError
-
         raise RagError(f"cannot compare with {old_path}: not a results.json ({exc.__class__.__name__})") from None
     lines = [f"Compared with {old_path}:"]
     for key in METRICS:

@@ -6,12 +6,10 @@ Offsets are produced while splitting (sentence spans are added up, never searche
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from rag.text.sentences import sentence_spans
-
 
 
 @dataclass(frozen=True)

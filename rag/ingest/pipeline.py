@@ -1,37 +1,31 @@
-"""Build or update an index from files, atomically and incrementally.
+"""Build or update an index from files, atomically and incrementally, through the store interface.
 
-A run copies the current SQLite generation, applies every change in one transaction, updates
-the vectors, writes both as a new generation, and publishes it by replacing manifest.json.
-Until that rename the previous index stays the current one, so a crash or Ctrl-C loses
-nothing. Unchanged files cost no embedding; chunks whose text is unchanged inside a changed
-file reuse their stored vectors.
+Every change of one run goes into one `StoreWriter`, published whole when the run ends (or
+not at all, if it fails or is interrupted). Unchanged files cost no embedding; chunks whose
+embedded text is unchanged inside a changed file reuse their stored vectors. Chunks are
+embedded in batches across documents, so the model runs at full speed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.store import database as store
+from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_SEEDS_DIR
+from rag.errors import RagError
 from rag.ingest.chunking import chunk_text
 from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
-from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
-from rag.errors import RagError
-from rag.store.embedded import faiss_name, sqlite_name
 from rag.ingest.loading import Skipped, discover, read_document
-from rag.store.locking import writer_lock
-from rag.store.manifest import Manifest, read_manifest, write_manifest
-from rag.store.vectors import VectorIndex
+from rag.store.base import ChunkRow, IndexSettings, StoreBackend, StoreWriter
+from rag.store.factory import backend_for, is_remote
 
 if TYPE_CHECKING:
     from embeddings import Embedder
@@ -76,45 +70,46 @@ def _embedding_input(title: str, text: str) -> str:
     return text if text.startswith(title) else f"{title}\n\n{text}"
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+@dataclass
+class _PendingDocument:
+    """A document waiting for the vectors of its new chunks before it is written."""
 
-    out = {"python": sys.version.split()[0]}
-    for name in ("rag-news", "faiss-cpu", "numpy", "sentence-transformers"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return out
+    fields: dict[str, str | None]
+    rows: list[ChunkRow]
+    inputs: list[str]
+    vectors: list[np.ndarray | None]
 
 
-class _PendingEmbeddings:
-    """Chunks waiting for vectors, embedded in batches so the model runs at full speed."""
+class _Batcher:
+    """Documents held back until enough chunks wait to embed them in one batch."""
 
-    def __init__(self, embedder: "Embedder", vectors: VectorIndex, report: IngestReport) -> None:
-        self.embedder, self.vectors, self.report = embedder, vectors, report
-        self.ids: list[int] = []
-        self.texts: list[str] = []
+    def __init__(self, embedder: "Embedder", writer: StoreWriter, report: IngestReport) -> None:
+        self.embedder, self.writer, self.report = embedder, writer, report
+        self.pending: list[_PendingDocument] = []
+        self.waiting = 0
 
-    def add(self, chunk_id: int, text: str) -> None:
-        self.ids.append(chunk_id)
-        self.texts.append(text)
-        if len(self.ids) >= EMBED_BATCH:
+    def add(self, doc: _PendingDocument) -> None:
+        self.pending.append(doc)
+        self.waiting += sum(v is None for v in doc.vectors)
+        if self.waiting >= EMBED_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.ids:
-            return
+        texts = [text for doc in self.pending for text, v in zip(doc.inputs, doc.vectors) if v is None]
         started = time.perf_counter()
-        matrix = self.embedder.encode_documents(self.texts)
+        matrix = self.embedder.encode_documents(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
         self.report.embed_seconds += time.perf_counter() - started
-        self.vectors.add(np.asarray(self.ids, dtype=np.int64), matrix)
-        self.report.chunks_embedded += len(self.ids)
-        self.ids, self.texts = [], []
+        self.report.chunks_embedded += len(texts)
+        fresh = iter(matrix)
+        for doc in self.pending:
+            vectors = [v if v is not None else next(fresh) for v in doc.vectors]
+            matrix_doc = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, self.embedder.dimension), np.float32)
+            self.writer.add_document(**doc.fields, chunks=doc.rows, vectors=matrix_doc)  # type: ignore[arg-type]
+        self.pending, self.waiting = [], 0
 
 
-def _resolve_embedder(previous: Manifest | None, spec: str | None, rebuild: bool) -> "Embedder":
-    from embeddings import create_embedder
+def _resolve_embedder(previous: IndexSettings | None, spec: str | None, rebuild: bool) -> "Embedder":
+    from embeddings import create_embedder  # heavy: may import torch or onnxruntime
 
     if previous is not None and not rebuild:
         if spec and spec != "auto" and spec != previous.embedder_spec:
@@ -135,24 +130,9 @@ def _resolve_embedder(previous: Manifest | None, spec: str | None, rebuild: bool
     return create_embedder(spec or "auto")
 
 
-def _open_working_copy(index_dir: Path, previous: Manifest | None, generation: int, rebuild: bool) -> sqlite3.Connection:
-    target = index_dir / sqlite_name(generation)
-    for stale in (target, target.with_name(target.name + "-journal")):
-        stale.unlink(missing_ok=True)
-    if previous is not None and not rebuild:
-        source = sqlite3.connect(index_dir / previous.sqlite_file)
-        dest = sqlite3.connect(target)
-        try:
-            source.backup(dest)
-        finally:
-            source.close()
-            dest.close()
-    return store.connect(target, create=True)
-
-
 def ingest(
     paths: Sequence[Path],
-    index_dir: Path,
+    index: Path | str,
     *,
     embedder_spec: str | None = None,
     chunk_size: int | None = None,
@@ -162,35 +142,37 @@ def ingest(
     progress: bool = True,
     warn: Callable[[str], None] = lambda msg: print(f"Warning: {msg}", file=sys.stderr),
 ) -> IngestReport:
-    """Sync the index with the files under `paths`.
+    """Sync the index at `index` (a directory or a store URI) with the files under `paths`.
 
     Files found are added or updated; documents whose file lay under one of `paths` and no
     longer exists are removed; with `prune`, every document whose file is gone is removed.
     """
     started = time.perf_counter()
-    report = IngestReport(index_dir=str(index_dir))
-    created = not index_dir.exists()
+    report = IngestReport(index_dir=str(index))
+    backend = backend_for(index)
+    local = None if is_remote(index) else Path(index)
+    created = local is not None and not local.exists()
     try:
-        _ingest_locked(paths, index_dir, embedder_spec, chunk_size, chunk_overlap, rebuild, prune, progress, warn, report)
+        _ingest(backend, paths, embedder_spec, chunk_size, chunk_overlap, rebuild, prune, progress, warn, report)
     except BaseException:
-        if created and _published_manifest(index_dir) is None:
+        if created and local is not None and not _has_index(backend):
             # A first ingest that failed leaves no empty index directory behind.
-            shutil.rmtree(index_dir, ignore_errors=True)
+            shutil.rmtree(local, ignore_errors=True)
         raise
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _published_manifest(index_dir: Path) -> Manifest | None:
+def _has_index(backend: StoreBackend) -> bool:
     try:
-        return read_manifest(index_dir)
+        return backend.exists()
     except RagError:
-        return None
+        return False
 
 
-def _ingest_locked(
+def _ingest(
+    backend: StoreBackend,
     paths: Sequence[Path],
-    index_dir: Path,
     embedder_spec: str | None,
     chunk_size: int | None,
     chunk_overlap: int | None,
@@ -200,80 +182,32 @@ def _ingest_locked(
     warn: Callable[[str], None],
     report: IngestReport,
 ) -> None:
-    with writer_lock(index_dir):
-        previous = read_manifest(index_dir)
-        if previous is not None and not rebuild:
-            size = chunk_size or previous.chunk_size
-            overlap = chunk_overlap if chunk_overlap is not None else previous.chunk_overlap
-        else:
-            size = chunk_size or DEFAULT_CHUNK_SIZE
-            overlap = chunk_overlap if chunk_overlap is not None else DEFAULT_CHUNK_OVERLAP
-        if size <= 0 or not 0 <= overlap < size:
-            raise RagError(f"chunk overlap must be in [0, chunk size): got size {size}, overlap {overlap}")
-        embedder = _resolve_embedder(previous, embedder_spec, rebuild)
-        report.embedder = embedder.id
-        generation = (previous.generation + 1) if previous else 1
-        new_files = [index_dir / sqlite_name(generation), index_dir / faiss_name(generation)]
-        published = False
-        try:
-            conn = _open_working_copy(index_dir, previous, generation, rebuild)
-            if previous is not None and not rebuild:
-                vectors = VectorIndex.load(index_dir / previous.faiss_file, previous.dimension)
-            else:
-                vectors = VectorIndex.empty(embedder.dimension)
-            try:
-                _sync(conn, vectors, embedder, paths, size, overlap, prune, progress, warn, report)
-                docs, chunks = store.counts(conn)
-                schema = store.schema_version(conn)
-            finally:
-                conn.close()
-            if len(vectors) != chunks:
-                raise RagError(f"internal error: {chunks} chunks but {len(vectors)} vectors; index left unchanged")
-            vectors.maybe_make_approximate()
-            vectors.save(index_dir / faiss_name(generation))
-            manifest = Manifest(
-                generation=generation,
-                sqlite_file=sqlite_name(generation),
-                faiss_file=faiss_name(generation),
-                schema_version=schema,
-                embedder_spec=embedder.spec,
-                embedder_id=embedder.id,
-                dimension=embedder.dimension,
-                chunk_size=size,
-                chunk_overlap=overlap,
-                documents=docs,
-                chunks=chunks,
-                index_type=vectors.kind,
-                built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                versions=_versions(),
-            )
-            write_manifest(index_dir, manifest)
-            published = True
-            report.documents_total, report.chunks_total = docs, chunks
-        finally:
-            if not published:
-                for path in new_files:
-                    path.unlink(missing_ok=True)
-                    path.with_name(path.name + ".tmp").unlink(missing_ok=True)
-        _remove_stale_generations(index_dir, keep={new_files[0].name, new_files[1].name})
-
-
-def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
-    """Old generations (and leftovers of a killed ingest) are deleted once a new one is live.
-
-    A reader that already opened an old file keeps reading it: on POSIX the data stays until
-    the last descriptor closes.
-    """
-    for path in index_dir.iterdir():
-        if path.name in keep:
-            continue
-        if (path.name.startswith("store-") or path.name.startswith("vectors-")) and path.is_file():
-            path.unlink(missing_ok=True)
+    previous = backend.settings()
+    if previous is not None and not rebuild:
+        size = chunk_size or previous.chunk_size
+        overlap = chunk_overlap if chunk_overlap is not None else previous.chunk_overlap
+    else:
+        size = chunk_size or DEFAULT_CHUNK_SIZE
+        overlap = chunk_overlap if chunk_overlap is not None else DEFAULT_CHUNK_OVERLAP
+    if size <= 0 or not 0 <= overlap < size:
+        raise RagError(f"chunk overlap must be in [0, chunk size): got size {size}, overlap {overlap}")
+    embedder = _resolve_embedder(previous, embedder_spec, rebuild)
+    report.embedder = embedder.id
+    settings = IndexSettings(
+        embedder_spec=embedder.spec,
+        embedder_id=embedder.id,
+        dimension=embedder.dimension,
+        chunk_size=size,
+        chunk_overlap=overlap,
+        model_sha256=getattr(embedder, "model_sha256", None),
+    )
+    with backend.writer(settings, rebuild=rebuild) as writer:
+        _sync(writer, embedder, paths, size, overlap, prune, progress, warn, report)
+        report.documents_total, report.chunks_total = writer.counts()
 
 
 def _sync(
-    conn: sqlite3.Connection,
-    vectors: VectorIndex,
+    writer: StoreWriter,
     embedder: "Embedder",
     paths: Sequence[Path],
     size: int,
@@ -283,90 +217,73 @@ def _sync(
     warn: Callable[[str], None],
     report: IngestReport,
 ) -> None:
-    from tqdm import tqdm
+    from tqdm import tqdm  # only when files are read
 
-    existing = store.documents(conn)
+    existing = writer.documents()
     found = list(discover(paths))
-    pending = _PendingEmbeddings(embedder, vectors, report)
+    batcher = _Batcher(embedder, writer, report)
     seen: set[str] = set()
-    removed_ids: list[int] = []
     bar = tqdm(found, desc="Ingesting", unit="file", disable=not progress or None, file=sys.stderr, leave=False)
-    with store.transaction(conn):
-        for item in bar:
-            if isinstance(item, Skipped):
-                report.skipped.append((str(item.path), item.reason))
-                warn(f"skipped {item.path}: {item.reason}")
-                continue
-            source = str(item)
-            seen.add(source)
-            report.files += 1
-            old = existing.get(source)
-            raw = read_document(item)
-            if isinstance(raw, Skipped):
-                report.skipped.append((str(raw.path), raw.reason))
-                warn(f"skipped {raw.path}: {raw.reason}" + (" (kept the indexed version)" if old else ""))
-                continue
-            fingerprint = _fingerprint(raw.digest, size, overlap)
-            if old is not None and old.fingerprint == fingerprint:
-                report.documents_unchanged += 1
-                report.chunks_unchanged += len(store.chunk_ids_for(conn, old.id))
-                continue
-            cleaned = clean_news_text(raw.text, title_hint=raw.title)
-            if not cleaned.text.strip():
-                report.skipped.append((source, "no article text after cleaning"))
-                warn(f"skipped {item}: no article text after cleaning")
-                continue
-            reusable: dict[str, int] = {}
-            if old is not None:
-                reusable = store.chunk_hashes_for(conn, old.id)
-                old_ids = store.chunk_ids_for(conn, old.id)
-                store.delete_document(conn, old.id)
-                removed_ids.extend(old_ids)
-                report.chunks_removed += len(old_ids)
-                report.documents_updated += 1
-            else:
-                report.documents_new += 1
-            doc_id = store.insert_document(
-                conn,
-                source=source,
-                title=cleaned.title,
-                outlet=cleaned.outlet or raw.outlet,
-                published=cleaned.published or raw.published,
-                fingerprint=fingerprint,
-                text=cleaned.text,
-            )
-            chunks = chunk_text(cleaned.text, size, overlap)
-            # Chunks are embedded with their article's title for context; the hash covers both,
-            # so a vector is reused only when exactly the same input would be embedded again.
-            rows = [(c.ordinal, c.start, c.end, c.text, _text_hash(_embedding_input(cleaned.title, c.text))) for c in chunks]
-            ids = store.insert_chunks(conn, doc_id, rows)
-            report.chunks_new += len(ids)
-            reuse_ids, reuse_vecs = [], []
-            for chunk_id, row in zip(ids, rows):
-                old_id = reusable.get(row[4])
-                vector = vectors.reconstruct(old_id) if old_id is not None else None
-                if vector is not None:
-                    reuse_ids.append(chunk_id)
-                    reuse_vecs.append(vector)
-                else:
-                    pending.add(chunk_id, _embedding_input(cleaned.title, row[3]))
-            if reuse_ids:
-                vectors.add(np.asarray(reuse_ids, dtype=np.int64), np.vstack(reuse_vecs))
-                report.chunks_reused += len(reuse_ids)
-        pending.flush()
-        roots = [p.resolve() for p in paths if p.exists()]
-        for source, doc in existing.items():
-            if source in seen:
-                continue
-            path = Path(source)
-            under_root = any(path == r or r in path.parents for r in roots)
-            if (under_root or prune) and not path.exists():
-                ids = store.chunk_ids_for(conn, doc.id)
-                store.delete_document(conn, doc.id)
-                removed_ids.extend(ids)
-                report.chunks_removed += len(ids)
-                report.documents_removed += 1
-    vectors.remove(removed_ids)
+    for item in bar:
+        if isinstance(item, Skipped):
+            report.skipped.append((str(item.path), item.reason))
+            warn(f"skipped {item.path}: {item.reason}")
+            continue
+        source = str(item)
+        seen.add(source)
+        report.files += 1
+        old = existing.get(source)
+        raw = read_document(item)
+        if isinstance(raw, Skipped):
+            report.skipped.append((str(raw.path), raw.reason))
+            warn(f"skipped {raw.path}: {raw.reason}" + (" (kept the indexed version)" if old else ""))
+            continue
+        fingerprint = _fingerprint(raw.digest, size, overlap)
+        if old is not None and old.fingerprint == fingerprint:
+            report.documents_unchanged += 1
+            report.chunks_unchanged += writer.chunk_count(old.id)
+            continue
+        cleaned = clean_news_text(raw.text, title_hint=raw.title)
+        if not cleaned.text.strip():
+            report.skipped.append((source, "no article text after cleaning"))
+            warn(f"skipped {item}: no article text after cleaning")
+            continue
+        reusable: dict[str, np.ndarray] = {}
+        if old is not None:
+            hashes = writer.chunk_hashes(old.id)
+            stored = writer.vectors_for(list(hashes.values()))
+            reusable = {h: stored[cid] for h, cid in hashes.items() if cid in stored}
+            report.chunks_removed += writer.delete_document(old.id)
+            report.documents_updated += 1
+        else:
+            report.documents_new += 1
+        chunks = chunk_text(cleaned.text, size, overlap)
+        # Chunks are embedded with their article's title for context; the hash covers both,
+        # so a vector is reused only when exactly the same input would be embedded again.
+        inputs = [_embedding_input(cleaned.title, c.text) for c in chunks]
+        rows = [ChunkRow(c.ordinal, c.start, c.end, c.text, _text_hash(text)) for c, text in zip(chunks, inputs)]
+        vectors = [reusable.get(row.text_hash) for row in rows]
+        report.chunks_new += len(rows)
+        report.chunks_reused += sum(v is not None for v in vectors)
+        fields = {
+            "source": source,
+            "title": cleaned.title,
+            "outlet": cleaned.outlet or raw.outlet,
+            "published": cleaned.published or raw.published,
+            "fingerprint": fingerprint,
+            "text": cleaned.text,
+        }
+        batcher.add(_PendingDocument(fields, rows, inputs, vectors))
+    batcher.flush()
+    roots = [p.resolve() for p in paths if p.exists()]
+    for source, doc in existing.items():
+        if source in seen:
+            continue
+        path = Path(source)
+        under_root = any(path == r or r in path.parents for r in roots)
+        if (under_root or prune) and not path.exists():
+            report.chunks_removed += writer.delete_document(doc.id)
+            report.documents_removed += 1
 
 
 def ensure_index(
@@ -381,9 +298,7 @@ def ensure_index(
 
     Returns the report of the build, or None when an index was already there.
     """
-    from rag.config import DEFAULT_SEEDS_DIR
-
-    if read_manifest(index_dir) is not None:
+    if backend_for(index_dir).exists():
         return None
     seeds = seeds or DEFAULT_SEEDS_DIR
     if not seeds.is_dir():

@@ -1,6 +1,6 @@
-"""Hybrid retrieval: BM25 (SQLite FTS5) and dense (FAISS) rankings fused by reciprocal rank.
+"""Hybrid retrieval: the store's BM25 and dense rankings fused by reciprocal rank.
 
-Each ranker returns its top candidates; reciprocal-rank fusion needs no score calibration
+Each ranker returns its top candidates (a backend whose engine fuses inside does it there); reciprocal-rank fusion needs no score calibration
 between them. An optional cross-encoder reorders the fused list. Chunks that overlap an
 already chosen passage of the same document, or repeat its text, are dropped, so the same
 passage is never shown twice.
@@ -12,30 +12,21 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from rag.store import database as store
 from rag.errors import RagError
 from rag.retrieve.passage import Passage, Retrieval
-from rag.store.embedded import Index
+from rag.store.base import HybridHits, Store, fused_hits
 from rag.text.sentences import LEADING_PRONOUN, sentence_spans
 from rag.text.terms import content_terms, term_weights, terms
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rag.retrieve.rerank import Reranker
 
 MODES = ("hybrid", "lexical", "dense")
 #: How far back a passage opening with a pronoun looks for the sentence that names its person.
 ANTECEDENT_REACH = 400
-RRF_K = 60
 SENTENCE_RERANK_DEPTH = 20
-
-
-def rrf(rankings: list[list[int]], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
-    """Weighted reciprocal-rank fusion: sum over rankings of weight / (k + rank), rank from 1."""
-    fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
-        for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
-    return fused
 
 
 def _overlaps(a: Passage, b: Passage) -> bool:
@@ -52,7 +43,7 @@ class Retriever:
 
     def __init__(
         self,
-        index: Index,
+        store: Store,
         mode: str = "hybrid",
         *,
         candidates: int = 50,
@@ -61,36 +52,27 @@ class Retriever:
     ) -> None:
         if mode not in MODES:
             raise RagError(f"unknown retrieval mode '{mode}'; choose one of {', '.join(MODES)}")
-        self.index = index
+        self.store = store
         self.mode = mode
         self.candidates = candidates
         self.reranker = reranker
-        self.embedder = index.embedder(embedder_spec) if mode != "lexical" else None
+        self.embedder = store.embedder(embedder_spec) if mode != "lexical" else None
 
     def search(
         self, question: str, k: int = 5, frequencies: Callable[[Sequence[str]], dict[str, int]] | None = None
     ) -> Retrieval:
         timings: dict[str, float] = {}
         n = max(self.candidates, 4 * k)
-        lexical: list[int] = []
-        dense: list[int] = []
-        if self.mode in ("hybrid", "lexical"):
-            t = time.perf_counter()
-            lexical = [cid for cid, _ in store.bm25_search(self.index.conn, question, n, self.index.manifest.chunks)]
-            timings["bm25"] = (time.perf_counter() - t) * 1000
+        vector = None
         if self.mode in ("hybrid", "dense") and self.embedder is not None:
             t = time.perf_counter()
             vector = self.embedder.encode_query(question)
             timings["embed"] = (time.perf_counter() - t) * 1000
-            t = time.perf_counter()
-            dense = [cid for cid, _ in self.index.vectors.search(vector, n)]
-            timings["dense"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        fused = rrf([lexical, dense], [1.0, self.embedder.fusion_weight if self.embedder else 0.0])
-        order = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        chunks = store.get_chunks(self.index.conn, order[: max(3 * k, SENTENCE_RERANK_DEPTH)])
-        bm25_rank = {cid: i for i, cid in enumerate(lexical, start=1)}
-        dense_rank = {cid: i for i, cid in enumerate(dense, start=1)}
+        hits = self._ranked(question, vector, n)
+        timings["search"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        chunks = self.store.get_chunks(hits.order[: max(3 * k, SENTENCE_RERANK_DEPTH)])
         candidates = [
             Passage(
                 rank=0,
@@ -101,11 +83,11 @@ class Retriever:
                 start=c.start,
                 end=c.end,
                 text=c.text,
-                score=fused[cid],
-                bm25_rank=bm25_rank.get(cid),
-                dense_rank=dense_rank.get(cid),
+                score=hits.scores[cid],
+                bm25_rank=hits.lexical_rank.get(cid),
+                dense_rank=hits.dense_rank.get(cid),
             )
-            for cid in order
+            for cid in hits.order
             if (c := chunks.get(cid)) is not None
         ]
         timings["fuse"] = (time.perf_counter() - t) * 1000
@@ -113,7 +95,7 @@ class Retriever:
         if self.reranker is not None and candidates:
             candidates = self.reranker.rerank(question, candidates)
         elif self.mode != "dense" and candidates:
-            candidates = self._sentence_rerank(question, candidates, frequencies or store.memoised_frequencies(self.index.conn))
+            candidates = self._sentence_rerank(question, candidates, frequencies or self.store.memoised_frequencies())
         timings["rerank"] = (time.perf_counter() - t) * 1000
         chosen: list[Passage] = []
         for passage in candidates:
@@ -127,12 +109,22 @@ class Retriever:
             self._take_in_antecedent(passage)
         return Retrieval(chosen, timings)
 
+    def _ranked(self, question: str, vector: "np.ndarray | None", n: int) -> HybridHits:
+        """Candidates from the rankers the mode asks for, fused (by the store when it can)."""
+        if self.mode == "lexical" or vector is None:
+            return fused_hits([cid for cid, _ in self.store.lexical_search(question, n)], [], 0.0)
+        if self.mode == "dense":
+            assert self.embedder is not None
+            return fused_hits([], [cid for cid, _ in self.store.dense_search(vector, n)], self.embedder.fusion_weight)
+        assert self.embedder is not None
+        return self.store.hybrid_search(question, vector, n, self.embedder.fusion_weight)
+
     def _take_in_antecedent(self, passage: Passage) -> None:
         """A passage that opens with "He said ..." starts one sentence earlier, where he is named:
         a reader (and an answer to "Who said ...?") needs that sentence."""
         if not LEADING_PRONOUN.match(passage.text):
             return
-        before = store.text_before(self.index.conn, passage.document_id, passage.start, ANTECEDENT_REACH)
+        before = self.store.text_before(passage.document_id, passage.start, ANTECEDENT_REACH)
         spans = sentence_spans(before)
         if not spans:
             return
@@ -149,9 +141,8 @@ class Retriever:
         Score: best sentence coverage + half the chunk's coverage + 0.2 / fused rank
         (weights chosen on SQuAD: recall@1 0.827 -> 0.851, bench/retrieval_quality.py).
         """
-
         q_terms = content_terms(question)
-        weights = term_weights(q_terms, frequencies(q_terms), self.index.manifest.chunks)
+        weights = term_weights(q_terms, frequencies(q_terms), self.store.n_chunks)
         total = sum(weights.values())
         if not total:
             return candidates

@@ -15,8 +15,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag.store.embedded import Index
 from rag.retrieve.hybrid import Retriever
+from rag.store.factory import open_store
 
 
 class RagRetriever(BaseRetriever):
@@ -28,8 +28,9 @@ class RagRetriever(BaseRetriever):
     k: int = 5
 
     @classmethod
-    def from_index(cls, index_dir: Path, *, mode: str = "hybrid", k: int = 5) -> "RagRetriever":
-        return cls(retriever=Retriever(Index.open(index_dir), mode), k=k)
+    def from_index(cls, index: Path | str, *, mode: str = "hybrid", k: int = 5) -> "RagRetriever":
+        """A retriever over the index at a directory or store URI (see rag.store.factory)."""
+        return cls(retriever=Retriever(open_store(index), mode), k=k)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         assert isinstance(self.retriever, Retriever)

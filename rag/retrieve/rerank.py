@@ -39,8 +39,13 @@ class Reranker:
 
 def _load_cross_encoder(model: str):  # type: ignore[no-untyped-def]
     """A CrossEncoder from a local directory, the cache, or a reachable hub; else a fast error."""
-    from embeddings.errors import EmbedderError
-    from embeddings.sentence_transformers_backend import _quiet_transformers, ensure_loadable
+    from embeddings.errors import (
+        EmbedderError,  # deferred: only when a reranker is asked for
+    )
+    from embeddings.sentence_transformers_backend import (  # deferred: only with --rerank
+        _quiet_transformers,
+        ensure_loadable,
+    )
 
     path = Path(model).expanduser()
     try:

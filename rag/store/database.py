@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import IndexError_
+from rag.store.base import StoredChunk, StoredDocument
+from rag.text.terms import STOP_WORDS, stem
 
 MIGRATIONS: list[str] = [
     # 1: documents, chunks, BM25 over chunk text and the document title.
@@ -52,28 +53,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    id: int
-    source: str
-    title: str
-    outlet: str | None
-    published: str | None
-    fingerprint: str
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: int
-    document_id: int
-    ordinal: int
-    start: int
-    end: int
-    text: str
-    source: str
-    title: str
 
 
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
@@ -142,6 +121,15 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def documents(conn: sqlite3.Connection) -> dict[str, StoredDocument]:
     rows = conn.execute("SELECT id, source, title, outlet, published, fingerprint FROM documents")
     return {r[1]: StoredDocument(*r) for r in rows}
+
+
+def document(conn: sqlite3.Connection, document_id: int) -> StoredDocument:
+    row = conn.execute(
+        "SELECT id, source, title, outlet, published, fingerprint FROM documents WHERE id = ?", (document_id,)
+    ).fetchone()
+    if row is None:
+        raise KeyError(document_id)
+    return StoredDocument(*row)
 
 
 def document_text(conn: sqlite3.Connection, document_id: int) -> str:
@@ -233,8 +221,6 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 def query_tokens(text: str) -> list[str]:
     """The words of a question worth searching for: lower case, stop words out (unless alone)."""
-    from rag.text.terms import STOP_WORDS
-
     tokens = [t for t in _TOKEN.findall(text.lower()) if t]
     tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
     return list(dict.fromkeys(tokens))[:64]
@@ -267,8 +253,6 @@ def searchable_tokens(conn: sqlite3.Connection, text: str, n_chunks: int) -> lis
     limit = max(COMMON_MIN_DF, COMMON_SHARE * n_chunks)
     if n_chunks <= limit or not tokens:
         return tokens
-    from rag.text.terms import stem
-
     stems = {t: stem(t) for t in tokens}
     df = document_frequencies(conn, sorted(set(stems.values())))
     kept = [t for t in tokens if df.get(stems[t], 0) <= limit]
@@ -296,17 +280,3 @@ def document_frequencies(conn: sqlite3.Connection, terms: Sequence[str]) -> dict
     rows = conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms))
     found = {str(t): int(d) for t, d in rows}
     return {t: found.get(t, 0) for t in terms}
-
-
-def memoised_frequencies(conn: sqlite3.Connection) -> Callable[[Sequence[str]], dict[str, int]]:
-    """document_frequencies that looks each term up once: one question's retrieval rerank and
-    answer selection ask for the same terms."""
-    known: dict[str, int] = {}
-
-    def frequencies(terms: Sequence[str]) -> dict[str, int]:
-        missing = [t for t in dict.fromkeys(terms) if t not in known]
-        if missing:
-            known.update(document_frequencies(conn, missing))
-        return {t: known[t] for t in terms}
-
-    return frequencies

@@ -1,25 +1,39 @@
-"""An index directory, opened for reading: manifest, SQLite store and FAISS vectors together.
+"""The embedded backend: one index directory on this machine (the default).
 
-Layout (one directory): manifest.json naming the current generation's `store-<n>.sqlite3`
-and `vectors-<n>.faiss`, plus a `.lock` file used by writers. Readers never lock: they open
-the files the manifest names, and a writer only ever publishes a new generation by replacing
-the manifest, so a reader sees either the old index or the new one, whole.
+Layout: manifest.json naming the current generation's `store-<n>.sqlite3` (documents, chunks,
+FTS5 for BM25) and `vectors-<n>.faiss` (vectors keyed by chunk id), plus a `.lock` file used
+by writers. Readers never lock: they open the files the manifest names. A write copies the
+current generation, applies every change in one SQLite transaction, saves the vectors beside
+it, and publishes the new generation by replacing the manifest, so a reader sees either the
+old index or the new one, whole, and a crash or Ctrl-C mid-write loses nothing.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from rag.store import database as store
-from rag.errors import IndexError_
-from rag.store.manifest import Manifest, read_manifest
+import numpy as np
+
+from rag.errors import IndexError_, RagError
+from rag.store import database
+from rag.store.base import (
+    ChunkRow,
+    IndexSettings,
+    Store,
+    StoreBackend,
+    StoredChunk,
+    StoredDocument,
+    StoreWriter,
+)
+from rag.store.locking import writer_lock
+from rag.store.manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
 from rag.store.vectors import VectorIndex
-
-if TYPE_CHECKING:
-    from embeddings import Embedder
 
 
 def sqlite_name(generation: int) -> str:
@@ -30,18 +44,33 @@ def faiss_name(generation: int) -> str:
     return f"vectors-{generation}.faiss"
 
 
-@dataclass
-class Index:
-    """A consistent, read-only view of one generation of an index."""
+def settings_of(manifest: Manifest) -> IndexSettings:
+    return IndexSettings(
+        embedder_spec=manifest.embedder_spec,
+        embedder_id=manifest.embedder_id,
+        dimension=manifest.dimension,
+        chunk_size=manifest.chunk_size,
+        chunk_overlap=manifest.chunk_overlap,
+        model_sha256=manifest.model_sha256,
+    )
 
-    directory: Path
-    manifest: Manifest
-    conn: sqlite3.Connection
-    vectors: VectorIndex
-    _embedder: "Embedder | None" = field(default=None, repr=False)
+
+class EmbeddedStore(Store):
+    """A consistent, read-only view of one generation of an index directory."""
+
+    backend = "embedded"
+
+    def __init__(self, directory: Path, manifest: Manifest, conn: sqlite3.Connection, vectors: VectorIndex) -> None:
+        self.directory = directory
+        self.location = str(directory)
+        self.manifest = manifest
+        self.settings = settings_of(manifest)
+        self.conn = conn
+        self.vectors = vectors
+        self._embedder = None
 
     @classmethod
-    def open(cls, directory: Path) -> "Index":
+    def open(cls, directory: Path) -> "EmbeddedStore":
         """Open the current generation; a missing, corrupt or inconsistent index is a clear error."""
         last_error: IndexError_ | None = None
         for _ in range(3):  # a writer may swap generations between our reads: retry
@@ -58,10 +87,9 @@ class Index:
         raise last_error
 
     @classmethod
-    def _open_generation(cls, directory: Path, manifest: Manifest) -> "Index":
-        db_path = directory / manifest.sqlite_file
-        conn = store.connect(db_path)
-        version = store.schema_version(conn)
+    def _open_generation(cls, directory: Path, manifest: Manifest) -> "EmbeddedStore":
+        conn = database.connect(directory / manifest.sqlite_file)
+        version = database.schema_version(conn)
         if version != manifest.schema_version:
             conn.close()
             raise IndexError_(
@@ -69,7 +97,7 @@ class Index:
                 " rebuild with `rag ingest --rebuild`"
             )
         vectors = VectorIndex.load(directory / manifest.faiss_file, manifest.dimension)
-        docs, chunks = store.counts(conn)
+        docs, chunks = database.counts(conn)
         if (docs, chunks) != (manifest.documents, manifest.chunks) or len(vectors) != chunks:
             conn.close()
             raise IndexError_(
@@ -78,33 +106,214 @@ class Index:
             )
         return cls(directory, manifest, conn, vectors)
 
-    def embedder(self, requested_spec: str | None = None) -> "Embedder":
-        """The embedder the index was built with; asking for another one is an error."""
-        from embeddings import create_embedder
+    def counts(self) -> tuple[int, int]:
+        return self.manifest.documents, self.manifest.chunks
 
-        if self._embedder is None:
-            if requested_spec and requested_spec not in ("auto", self.manifest.embedder_spec):
-                candidate = create_embedder(requested_spec)
-                if candidate.id != self.manifest.embedder_id:
-                    raise IndexError_(
-                        f"this index was built with embedder {self.manifest.embedder_id}, not {candidate.id};"
-                        f" rebuild it with `rag ingest --rebuild --embedder {requested_spec}`"
-                    )
-                self._embedder = candidate
-            else:
-                self._embedder = create_embedder(self.manifest.embedder_spec)
-            if self._embedder.id != self.manifest.embedder_id or self._embedder.dimension != self.manifest.dimension:
-                raise IndexError_(
-                    f"embedder {self._embedder.id} (dim {self._embedder.dimension}) does not match the index"
-                    f" ({self.manifest.embedder_id}, dim {self.manifest.dimension}); rebuild with `rag ingest --rebuild`"
-                )
-        return self._embedder
+    def documents(self) -> dict[str, StoredDocument]:
+        return database.documents(self.conn)
+
+    def document(self, document_id: int) -> StoredDocument:
+        return database.document(self.conn, document_id)
+
+    def document_text(self, document_id: int) -> str:
+        return database.document_text(self.conn, document_id)
+
+    def text_before(self, document_id: int, position: int, limit: int) -> str:
+        return database.text_before(self.conn, document_id, position, limit)
+
+    def get_chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        return database.get_chunks(self.conn, ids)
+
+    def lexical_search(self, query: str, limit: int) -> list[tuple[int, float]]:
+        return database.bm25_search(self.conn, query, limit, self.manifest.chunks)
+
+    def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        return self.vectors.search(vector, limit)
+
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        return database.document_frequencies(self.conn, list(terms))
+
+    def describe(self) -> dict[str, Any]:
+        m = self.manifest
+        files = [self.directory / m.sqlite_file, self.directory / m.faiss_file, self.directory / MANIFEST_NAME]
+        return {
+            "index_type": m.index_type,
+            "size_bytes": sum(f.stat().st_size for f in files if f.exists()),
+            "schema_version": m.schema_version,
+            "built_at": m.built_at,
+            "generation": m.generation,
+            "versions": m.versions,
+        }
 
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Index":
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class EmbeddedWriter(StoreWriter):
+    """The working copy of a new generation: SQLite changes in one transaction, vectors in memory."""
+
+    def __init__(self, conn: sqlite3.Connection, vectors: VectorIndex) -> None:
+        self.conn = conn
+        self.vectors = vectors
+        self.removed: list[int] = []
+
+    def documents(self) -> dict[str, StoredDocument]:
+        return database.documents(self.conn)
+
+    def chunk_count(self, document_id: int) -> int:
+        return len(database.chunk_ids_for(self.conn, document_id))
+
+    def chunk_hashes(self, document_id: int) -> dict[str, int]:
+        return database.chunk_hashes_for(self.conn, document_id)
+
+    def vectors_for(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        found = {cid: self.vectors.reconstruct(cid) for cid in chunk_ids}
+        return {cid: v for cid, v in found.items() if v is not None}
+
+    def delete_document(self, document_id: int) -> int:
+        ids = database.chunk_ids_for(self.conn, document_id)
+        database.delete_document(self.conn, document_id)
+        self.removed.extend(ids)
+        return len(ids)
+
+    def add_document(
+        self,
+        *,
+        source: str,
+        title: str,
+        outlet: str | None,
+        published: str | None,
+        fingerprint: str,
+        text: str,
+        chunks: Sequence[ChunkRow],
+        vectors: np.ndarray,
+    ) -> list[int]:
+        if len(vectors) != len(chunks):
+            raise RagError(f"internal error: {len(chunks)} chunks but {len(vectors)} vectors for {source}")
+        doc_id = database.insert_document(
+            self.conn, source=source, title=title, outlet=outlet, published=published, fingerprint=fingerprint, text=text
+        )
+        ids = database.insert_chunks(self.conn, doc_id, ((c.ordinal, c.start, c.end, c.text, c.text_hash) for c in chunks))
+        if ids:
+            self.vectors.add(np.asarray(ids, dtype=np.int64), vectors)
+        return ids
+
+    def counts(self) -> tuple[int, int]:
+        return database.counts(self.conn)
+
+
+class EmbeddedBackend(StoreBackend):
+    """An index directory on this machine."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.location = str(directory)
+
+    def settings(self) -> IndexSettings | None:
+        manifest = read_manifest(self.directory)
+        return settings_of(manifest) if manifest else None
+
+    def open(self) -> EmbeddedStore:
+        return EmbeddedStore.open(self.directory)
+
+    @contextmanager
+    def writer(self, settings: IndexSettings, *, rebuild: bool = False) -> Iterator[StoreWriter]:
+        directory = self.directory
+        with writer_lock(directory):
+            previous = read_manifest(directory)
+            if previous is not None and not rebuild and previous.embedder_id != settings.embedder_id:
+                raise RagError(f"internal error: writing {settings.embedder_id} vectors into a {previous.embedder_id} index")
+            base = None if rebuild else previous
+            generation = (previous.generation + 1) if previous else 1
+            new_files = [directory / sqlite_name(generation), directory / faiss_name(generation)]
+            published = False
+            try:
+                conn = _working_copy(directory, base, generation)
+                try:
+                    vectors = (
+                        VectorIndex.load(directory / base.faiss_file, base.dimension)
+                        if base is not None
+                        else VectorIndex.empty(settings.dimension)
+                    )
+                    writer = EmbeddedWriter(conn, vectors)
+                    with database.transaction(conn):
+                        yield writer
+                    vectors.remove(writer.removed)
+                    docs, chunks = database.counts(conn)
+                    schema = database.schema_version(conn)
+                finally:
+                    conn.close()
+                if len(vectors) != chunks:
+                    raise RagError(f"internal error: {chunks} chunks but {len(vectors)} vectors; index left unchanged")
+                vectors.maybe_make_approximate()
+                vectors.save(directory / faiss_name(generation))
+                write_manifest(
+                    directory,
+                    Manifest(
+                        generation=generation,
+                        sqlite_file=sqlite_name(generation),
+                        faiss_file=faiss_name(generation),
+                        schema_version=schema,
+                        embedder_spec=settings.embedder_spec,
+                        embedder_id=settings.embedder_id,
+                        dimension=settings.dimension,
+                        chunk_size=settings.chunk_size,
+                        chunk_overlap=settings.chunk_overlap,
+                        documents=docs,
+                        chunks=chunks,
+                        index_type=vectors.kind,
+                        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        versions=_versions(),
+                        model_sha256=settings.model_sha256,
+                    ),
+                )
+                published = True
+            finally:
+                if not published:
+                    for path in new_files:
+                        path.unlink(missing_ok=True)
+                        path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+            _remove_stale_generations(directory, keep={p.name for p in new_files})
+
+
+def _working_copy(directory: Path, base: Manifest | None, generation: int) -> sqlite3.Connection:
+    target = directory / sqlite_name(generation)
+    for stale in (target, target.with_name(target.name + "-journal")):
+        stale.unlink(missing_ok=True)
+    if base is not None:
+        source = sqlite3.connect(directory / base.sqlite_file)
+        dest = sqlite3.connect(target)
+        try:
+            source.backup(dest)
+        finally:
+            source.close()
+            dest.close()
+    return database.connect(target, create=True)
+
+
+def _remove_stale_generations(directory: Path, keep: set[str]) -> None:
+    """Old generations (and leftovers of a killed write) are deleted once a new one is live.
+
+    A reader that already opened an old file keeps reading it: on POSIX the data stays until
+    the last descriptor closes.
+    """
+    for path in directory.iterdir():
+        if path.name in keep:
+            continue
+        if (path.name.startswith("store-") or path.name.startswith("vectors-")) and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import (  # only when a write publishes
+        PackageNotFoundError,
+        version,
+    )
+
+    out = {"python": sys.version.split()[0]}
+    for name in ("rag-news", "faiss-cpu", "numpy", "sentence-transformers", "onnxruntime"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ class Manifest:
     built_at: str
     versions: dict[str, str] = field(default_factory=dict)
     manifest_version: int = MANIFEST_VERSION
+    #: sha256 of the embedding model's weights, when the embedder knows it.
+    model_sha256: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -79,9 +82,13 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         if Path(data[name]).name != data[name] or data[name].startswith("."):
             raise IndexError_(f"{path} names a file outside the index ('{data[name]}'); refusing to load it")
     versions = data.get("versions", {})
+    model_sha256 = data.get("model_sha256")
+    if model_sha256 is not None and not (isinstance(model_sha256, str) and re.fullmatch(r"[0-9a-f]{64}", model_sha256)):
+        raise IndexError_(f"{path} has an invalid 'model_sha256'; rebuild with `rag ingest --rebuild`")
     return Manifest(
         **{name: data[name] for name in _FIELDS},
         versions={str(k): str(v) for k, v in versions.items()} if isinstance(versions, dict) else {},
+        model_sha256=model_sha256,
     )
 
 

@@ -213,7 +213,7 @@ def empty_sources_html() -> str:
 # --- index panel ---------------------------------------------------------------------------------
 
 def index_html(info: Mapping[str, Any]) -> str:
-    """Documents, chunks and embedder of the index (from `rag.cli.info_cmd.gather`)."""
+    """Documents, chunks and embedder of the index (from `Store.info`)."""
     rows = [
         ("Documents", info.get("documents")),
         ("Chunks", info.get("chunks")),

@@ -10,19 +10,18 @@ published the assistants are closed and re-opened on their next question.
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rag.answer.assistant import Assistant, Conversation
+from rag.answer.types import Answer
+from rag.config import display_path
 from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
-
-if TYPE_CHECKING:
-    from rag.answer.types import Answer
-    from rag.answer.assistant import Assistant, Conversation
-    from rag.ui.uploads import UploadResult
+from rag.store.factory import backend_for, open_store
+from rag.ui.uploads import UploadResult, add_files
 
 EXTRACTIVE = "extractive"
 MAX_K = 20
@@ -47,9 +46,7 @@ class Service:
         embedder_spec: str | None = None,
         reranker: str | None = None,
     ) -> None:
-        from rag.store.manifest import read_manifest
-
-        if read_manifest(index_dir) is None:
+        if not backend_for(index_dir).exists():
             raise RagError(f"no index at {index_dir}; build one with `rag ingest PATH`")
         self.index_dir = index_dir
         self.k = check_k(k)
@@ -68,8 +65,6 @@ class Service:
 
     def _assistant(self, mode: str, generator: str | None) -> "Assistant":
         """The assistant for (mode, generator), opened on first use; call with the lock held."""
-        from rag.answer.assistant import Assistant
-
         llm = None if generator in (None, "", EXTRACTIVE) else generator
         if llm is not None and llm != self.llm:
             raise RagError(f"unknown generator {generator!r}; choose one of {', '.join(self.generators)}")
@@ -127,8 +122,6 @@ class Service:
             yield item  # type: ignore[misc]
 
     def ask(self, question: str, conversation: "Conversation | None" = None, **options: Any) -> "Answer":
-        from rag.answer.types import Answer
-
         result = None
         for item in self.ask_stream(question, conversation, **options):
             result = item
@@ -136,16 +129,16 @@ class Service:
         return result
 
     def info(self) -> dict[str, Any]:
-        from rag.cli.info_cmd import gather
-
-        return gather(self.index_dir)
+        with open_store(self.index_dir) as store:
+            info = store.info()
+        for source in info["sources"]:
+            source["source"] = display_path(source["source"])
+        return info
 
     def add_files(
         self, files: Sequence[tuple[Path, str]], progress: Callable[[float, str], None] = lambda f, m: None
     ) -> "UploadResult":
         """Check, copy and ingest uploads; then re-open the index for the next question."""
-        from rag.ui.uploads import UploadResult, add_files
-
         if not self._ingest_lock.acquire(blocking=False):
             return UploadResult(error="another upload is being indexed; try again when it has finished")
         try:

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.ingest.cleaning import clean_news_text
+from rag.ingest.loading import Skipped, read_document
+from rag.ingest.pipeline import ingest
+from rag.store.factory import backend_for
 
 #: What the UI accepts (the loader reads all of these).
 ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -57,9 +61,6 @@ def safe_name(name: str) -> str:
 
 def check_file(path: Path, name: str | None = None) -> str | None:
     """Why `path` cannot be added (None if it can): type, size, then what the loader makes of it."""
-    from rag.ingest.cleaning import clean_news_text
-    from rag.ingest.loading import Skipped, read_document
-
     label = name or path.name
     suffix = Path(label).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
@@ -102,12 +103,11 @@ def add_files(
     The caller serialises calls (one writer per index); another process holding the index's
     writer lock makes this fail with a message and changes nothing.
     """
-    from rag.ingest.pipeline import ingest
-    from rag.store.manifest import read_manifest
-
     result = UploadResult()
-    manifest = read_manifest(index_dir)
-    result.documents_before = manifest.documents if manifest else None
+    backend = backend_for(index_dir)
+    if backend.exists():
+        with backend.open() as store:
+            result.documents_before = store.counts()[0]
     accepted: list[tuple[Path, str]] = []
     seen: set[str] = set()
     for i, (path, name) in enumerate(files):

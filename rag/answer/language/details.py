@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from rag.text.terms import NAME, NAME_CONNECTORS, STOP_WORDS, WORD, stem, terms
 
 
-
 @dataclass(frozen=True)
 class Detail:
     """One name or number of a question, as index terms."""

@@ -1,0 +1,303 @@
+"""The store interface: everything ingest, retrieval, answering, the UI and eval ask of an index.
+
+Two halves. `Store` is one index opened for reading: documents and their text, chunks with
+their offsets, lexical (BM25) and dense search, and the per-term chunk frequencies that the
+rerank and the answerer weigh question words by. `StoreWriter` is one atomic write: what it
+adds and removes becomes visible all at once when the `with` block ends, or not at all if it
+raises. A backend (`embedded`: SQLite + FTS5 + FAISS in a directory; `milvus`: a collection
+in a Milvus cluster) implements both and is chosen by `rag.store.factory` from the index
+location string. Nothing above the store touches SQLite, FAISS or pymilvus.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rag.errors import IndexError_
+
+if TYPE_CHECKING:
+    from embeddings import Embedder
+
+#: Reciprocal-rank fusion's k: ranks past the first few matter less and less.
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    source: str
+    title: str
+    outlet: str | None
+    published: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as stored: `document_text[start:end] == text`."""
+
+    id: int
+    document_id: int
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    source: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk to write: its place in the document, its text, and the hash of what was embedded
+    (so a later ingest can reuse the vector of an unchanged chunk)."""
+
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    text_hash: str
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """What an index was built with; every later write and read must agree with it."""
+
+    embedder_spec: str
+    embedder_id: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    #: sha256 of the model weights when the embedder knows it (recorded, reported).
+    model_sha256: str | None = None
+
+
+@dataclass
+class HybridHits:
+    """Fused candidates best first, with where each ranker placed them (None: not in its top)."""
+
+    order: list[int]
+    scores: dict[int, float]
+    lexical_rank: dict[int, int] = field(default_factory=dict)
+    dense_rank: dict[int, int] = field(default_factory=dict)
+
+
+def rrf(rankings: list[list[int]], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion: sum over rankings of weight / (k + rank), rank from 1."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+class Store(ABC):
+    """One index, opened for reading: a consistent snapshot until `close`."""
+
+    #: Where the index lives, as the user would write it (a directory, or milvus://host/collection).
+    location: str
+    #: The backend's name as `rag info` shows it ("embedded", "milvus").
+    backend: str
+    settings: IndexSettings
+    _embedder: "Embedder | None" = None
+
+    @abstractmethod
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) in this snapshot."""
+
+    @property
+    def n_chunks(self) -> int:
+        return self.counts()[1]
+
+    @abstractmethod
+    def documents(self) -> dict[str, StoredDocument]:
+        """Every document, keyed by source path."""
+
+    @abstractmethod
+    def document(self, document_id: int) -> StoredDocument:
+        """One document's record; KeyError when it is not in this snapshot."""
+
+    @abstractmethod
+    def document_text(self, document_id: int) -> str:
+        """The whole cleaned text that every chunk's offsets point into."""
+
+    def text_before(self, document_id: int, position: int, limit: int) -> str:
+        """Up to `limit` characters of a document's text ending at `position`."""
+        return self.document_text(document_id)[max(0, position - limit) : position]
+
+    @abstractmethod
+    def get_chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        """The chunks with these ids (ids not found are left out)."""
+
+    @abstractmethod
+    def lexical_search(self, query: str, limit: int) -> list[tuple[int, float]]:
+        """BM25 over chunk text: (chunk id, score) best first; any user text is a safe query."""
+
+    @abstractmethod
+    def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        """Nearest chunks by inner product of L2-normalised vectors: (chunk id, score) best first."""
+
+    def hybrid_search(self, query: str, vector: np.ndarray, limit: int, dense_weight: float = 1.0) -> HybridHits:
+        """BM25 and dense rankings fused by reciprocal rank. A backend whose engine fuses
+        inside (Milvus) overrides this; this default runs both searches and fuses here."""
+        lexical = [cid for cid, _ in self.lexical_search(query, limit)]
+        dense = [cid for cid, _ in self.dense_search(vector, limit)] if dense_weight > 0 else []
+        return fused_hits(lexical, dense, dense_weight)
+
+    @abstractmethod
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each (Porter-stemmed, lower-case) term; 0 when none does."""
+
+    def memoised_frequencies(self) -> Callable[[Sequence[str]], dict[str, int]]:
+        """document_frequencies that looks each term up once: one question's rerank and answer
+        selection ask for the same terms."""
+        known: dict[str, int] = {}
+
+        def frequencies(terms: Sequence[str]) -> dict[str, int]:
+            missing = [t for t in dict.fromkeys(terms) if t not in known]
+            if missing:
+                known.update(self.document_frequencies(missing))
+            return {t: known[t] for t in terms}
+
+        return frequencies
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """The backend's own part of `info`: index type, size, schema, build time, versions."""
+
+    def info(self) -> dict[str, Any]:
+        """What `rag info` and the UI's index panel show: common fields, then the backend's own."""
+        docs, chunks = self.counts()
+        s = self.settings
+        common: dict[str, Any] = {
+            "index": self.location,
+            "backend": self.backend,
+            "documents": docs,
+            "chunks": chunks,
+            "embedder": s.embedder_id,
+            "embedder_spec": s.embedder_spec,
+            "model_sha256": s.model_sha256,
+            "dimension": s.dimension,
+            "chunk_size": s.chunk_size,
+            "chunk_overlap": s.chunk_overlap,
+        }
+        common.update(self.describe())
+        common["sources"] = [
+            {"source": d.source, "title": d.title, "outlet": d.outlet, "published": d.published}
+            for d in sorted(self.documents().values(), key=lambda d: d.source)
+        ]
+        return common
+
+    def embedder(self, requested_spec: str | None = None) -> "Embedder":
+        """The embedder this index's vectors were made with; asking for another one is an error."""
+        from embeddings import create_embedder  # heavy: may import torch or onnxruntime
+
+        if self._embedder is None:
+            wanted = self.settings
+            if requested_spec and requested_spec not in ("auto", wanted.embedder_spec):
+                candidate = create_embedder(requested_spec)
+                if candidate.id != wanted.embedder_id:
+                    raise IndexError_(
+                        f"this index was built with embedder {wanted.embedder_id}, not {candidate.id};"
+                        f" rebuild it with `rag ingest --rebuild --embedder {requested_spec}`"
+                    )
+            else:
+                candidate = create_embedder(wanted.embedder_spec)
+            if candidate.id != wanted.embedder_id or candidate.dimension != wanted.dimension:
+                raise IndexError_(
+                    f"embedder {candidate.id} (dim {candidate.dimension}) does not match the index"
+                    f" ({wanted.embedder_id}, dim {wanted.dimension}); rebuild with `rag ingest --rebuild`"
+                )
+            self._embedder = candidate
+        return self._embedder
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class StoreWriter(ABC):
+    """One atomic write to an index. Used as `with backend.writer(...) as w:`; the changes are
+    published together when the block ends and discarded if it raises."""
+
+    @abstractmethod
+    def documents(self) -> dict[str, StoredDocument]:
+        """The documents as they stand in this write (keyed by source)."""
+
+    @abstractmethod
+    def chunk_count(self, document_id: int) -> int: ...
+
+    @abstractmethod
+    def chunk_hashes(self, document_id: int) -> dict[str, int]:
+        """text hash -> chunk id for a document's chunks (to reuse unchanged chunks' vectors)."""
+
+    @abstractmethod
+    def vectors_for(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of these chunks (those the backend can give back)."""
+
+    @abstractmethod
+    def delete_document(self, document_id: int) -> int:
+        """Remove a document and its chunks; returns how many chunks went."""
+
+    @abstractmethod
+    def add_document(
+        self,
+        *,
+        source: str,
+        title: str,
+        outlet: str | None,
+        published: str | None,
+        fingerprint: str,
+        text: str,
+        chunks: Sequence[ChunkRow],
+        vectors: np.ndarray,
+    ) -> list[int]:
+        """Add a document with its chunks and their vectors (one row per chunk); returns chunk ids."""
+
+    @abstractmethod
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) as they stand in this write."""
+
+
+class StoreBackend(ABC):
+    """How to find, open and write the index at one location."""
+
+    location: str
+
+    @abstractmethod
+    def settings(self) -> IndexSettings | None:
+        """The settings of the index there, or None when there is no index yet."""
+
+    @abstractmethod
+    def open(self) -> Store:
+        """A read-only snapshot; a clear IndexError_ when there is no index or it is damaged."""
+
+    @abstractmethod
+    def writer(self, settings: IndexSettings, *, rebuild: bool = False) -> AbstractContextManager[StoreWriter]:
+        """An atomic write (starting empty with `rebuild`); one writer at a time per index."""
+
+    def exists(self) -> bool:
+        return self.settings() is not None
+
+
+def fused_hits(lexical: list[int], dense: list[int], dense_weight: float) -> HybridHits:
+    """Reciprocal-rank fusion of two rankings, ties broken by chunk id (stable across runs)."""
+    scores = rrf([lexical, dense], [1.0, dense_weight])
+    order = sorted(scores, key=lambda cid: (-scores[cid], cid))
+    return HybridHits(
+        order,
+        scores,
+        {cid: i for i, cid in enumerate(lexical, start=1)},
+        {cid: i for i, cid in enumerate(dense, start=1)},
+    )
+

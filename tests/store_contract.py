@@ -1,0 +1,158 @@
+"""What every store backend must do, written against `rag.store.base` only.
+
+`tests/test_store_contract.py` runs these checks on each backend (the embedded index
+directory always; Milvus when its engine is installed). A backend passes when ingest,
+retrieval and answering could not tell it from another.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.store.base import ChunkRow, IndexSettings, StoreBackend
+
+DIM = 8
+SETTINGS = IndexSettings("test:dim8", "test-embedder", DIM, 200, 0)
+
+ARTICLES = {
+    "a.txt": ("Flood in Wakefield", "Wakefield flooded on Monday. About 1,400 homes were evacuated by the council."),
+    "b.txt": ("Budget row", "The council budget was cut. Ministers defended the savings plan in Parliament."),
+    "c.txt": ("Rail strike", "Rail workers walked out. Trains between Leeds and York were cancelled."),
+}
+
+
+def unit(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=DIM).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def rows_for(text: str) -> list[ChunkRow]:
+    """One chunk per sentence, with exact offsets."""
+    rows, start = [], 0
+    for i, sentence in enumerate(s for s in text.split(". ") if s):
+        at = text.index(sentence, start)
+        rows.append(ChunkRow(i, at, at + len(sentence), sentence, f"h-{hash(sentence) & 0xFFFF}"))
+        start = at + len(sentence)
+    return rows
+
+
+def fill(backend: StoreBackend, articles: dict[str, tuple[str, str]] = ARTICLES) -> dict[str, list[int]]:
+    """Write the articles (vector of chunk i of article j = unit(10*j + i)); chunk ids per source."""
+    ids = {}
+    with backend.writer(SETTINGS) as w:
+        for j, (source, (title, text)) in enumerate(articles.items()):
+            rows = rows_for(text)
+            vectors = np.vstack([unit(10 * j + i) for i in range(len(rows))])
+            ids[source] = w.add_document(source=source, title=title, outlet="The Test", published="2016-03-03",
+                                         fingerprint=f"fp-{source}", text=text, chunks=rows, vectors=vectors)
+    return ids
+
+
+def check_empty_location_has_no_index(backend: StoreBackend) -> None:
+    assert backend.settings() is None and not backend.exists()
+
+
+def check_written_documents_read_back_exactly(backend: StoreBackend) -> None:
+    ids = fill(backend)
+    assert backend.settings() == SETTINGS
+    with backend.open() as store:
+        assert store.counts() == (3, sum(len(v) for v in ids.values()))
+        docs = store.documents()
+        assert set(docs) == set(ARTICLES)
+        for source, (title, text) in ARTICLES.items():
+            doc = docs[source]
+            assert (doc.title, doc.outlet, doc.published, doc.fingerprint) == (title, "The Test", "2016-03-03", f"fp-{source}")
+            assert store.document(doc.id) == doc
+            assert store.document_text(doc.id) == text
+            chunks = store.get_chunks(ids[source])
+            assert len(chunks) == len(ids[source])
+            for chunk in chunks.values():
+                assert text[chunk.start : chunk.end] == chunk.text
+                assert (chunk.document_id, chunk.source, chunk.title) == (doc.id, source, title)
+            last = max(chunks.values(), key=lambda c: c.end)
+            assert store.text_before(doc.id, last.end, 10) == text[last.end - 10 : last.end]
+
+
+def check_lexical_search_ranks_the_chunk_with_the_words(backend: StoreBackend) -> None:
+    ids = fill(backend)
+    with backend.open() as store:
+        hits = store.lexical_search("How many homes were evacuated in Wakefield?", 5)
+        assert hits and hits[0][0] == ids["a.txt"][1]
+        assert all(a[1] >= b[1] for a, b in zip(hits, hits[1:]))
+        assert isinstance(store.lexical_search('"AND" OR NEAR( * : )', 5), list)  # any text is a safe query
+        assert store.lexical_search("", 5) == []
+
+
+def check_dense_search_finds_the_nearest_vector(backend: StoreBackend) -> None:
+    ids = fill(backend)
+    with backend.open() as store:
+        target = ids["c.txt"][1]  # vector unit(21)
+        hits = store.dense_search(unit(21), 3)
+        assert hits[0][0] == target and hits[0][1] == pytest.approx(1.0, abs=1e-4)
+        hybrid = store.hybrid_search("Trains between Leeds and York", unit(21), 5)
+        assert hybrid.order[0] == target
+
+
+def check_term_statistics_count_chunks(backend: StoreBackend) -> None:
+    fill(backend)
+    with backend.open() as store:
+        df = store.document_frequencies(["council", "wakefield", "zzzunknown"])
+        assert df == {"council": 2, "wakefield": 1, "zzzunknown": 0}
+
+
+def check_a_failed_write_changes_nothing(backend: StoreBackend) -> None:
+    fill(backend)
+    with pytest.raises(RuntimeError):
+        with backend.writer(SETTINGS) as w:
+            doc = w.documents()["a.txt"]
+            w.delete_document(doc.id)
+            raise RuntimeError("crash mid-write")
+    with backend.open() as store:
+        assert store.counts()[0] == 3
+        assert store.lexical_search("Wakefield", 5)
+
+
+def check_updates_replace_and_reuse(backend: StoreBackend) -> None:
+    ids = fill(backend)
+    with backend.writer(SETTINGS) as w:
+        docs = w.documents()
+        hashes = w.chunk_hashes(docs["a.txt"].id)
+        assert len(hashes) == len(ids["a.txt"]) == w.chunk_count(docs["a.txt"].id)
+        kept = w.vectors_for(list(hashes.values()))
+        assert set(kept) == set(ids["a.txt"])
+        assert w.delete_document(docs["a.txt"].id) == len(ids["a.txt"])
+        w.delete_document(docs["b.txt"].id)
+        text = "Wakefield dried out on Friday. Residents returned home."
+        rows = rows_for(text)
+        w.add_document(source="a.txt", title="Flood over", outlet=None, published=None, fingerprint="fp2",
+                       text=text, chunks=rows, vectors=np.vstack([unit(99 + i) for i in range(len(rows))]))
+        assert w.counts() == (2, len(rows) + len(ids["c.txt"]))
+    with backend.open() as store:
+        assert set(store.documents()) == {"a.txt", "c.txt"}
+        assert not store.lexical_search("evacuated", 5)
+        assert not store.lexical_search("Ministers", 5)
+        assert store.lexical_search("residents returned", 5)
+        assert store.document_frequencies(["council"]) == {"council": 0}
+
+
+def check_rebuild_starts_empty(backend: StoreBackend) -> None:
+    fill(backend)
+    with backend.writer(SETTINGS, rebuild=True) as w:
+        assert w.documents() == {}
+    with backend.open() as store:
+        assert store.counts() == (0, 0)
+        assert store.lexical_search("Wakefield", 5) == []
+        assert store.dense_search(unit(1), 5) == []
+
+
+def check_info_reports_backend_and_settings(backend: StoreBackend) -> None:
+    fill(backend)
+    with backend.open() as store:
+        info = store.info()
+    assert info["backend"] == store.backend and info["index"] == backend.location
+    assert (info["documents"], info["embedder"], info["dimension"]) == (3, "test-embedder", DIM)
+    assert [s["source"] for s in info["sources"]] == sorted(ARTICLES)
+
+
+CHECKS = [v for k, v in sorted(globals().items()) if k.startswith("check_")]

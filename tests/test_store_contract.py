@@ -1,0 +1,32 @@
+"""The store interface's contract (tests/store_contract.py), run on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from rag.store.base import StoreBackend
+from rag.store.embedded import EmbeddedBackend
+
+from . import store_contract
+
+
+def embedded(tmp_path: Path) -> StoreBackend:
+    return EmbeddedBackend(tmp_path / "index")
+
+
+BACKENDS: dict[str, Callable[[Path], StoreBackend]] = {"embedded": embedded}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
+    return BACKENDS[request.param](tmp_path)
+
+
+@pytest.mark.parametrize("check", store_contract.CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
+def test_contract(backend: StoreBackend, check: Callable[[StoreBackend], None]) -> None:
+    if check is not store_contract.check_empty_location_has_no_index:
+        store_contract.check_empty_location_has_no_index(backend)
+    check(backend)
