@@ -4,7 +4,7 @@ Runs the project's own cleaner, chunker and SQLite store (no embedder), so it is
 effect of chunking. Prints recall@1/5 and whether the answer is within the first 1,000 and
 3,000 characters of the ranked context, which compares sizes fairly.
 
-    .venv/bin/python bench/chunk_sizes.py [../shared/benchmarks/squad2-dev-5articles.json]
+    .venv/bin/python bench/chunk_sizes.py [eval/squad2-dev-5articles.json]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rag.ingest.cleaning import clean_news_text, normalise
 from rag.evaluation.metrics import first_hit_rank, within_budget
 from rag.evaluation.squad import load_squad
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
+DEFAULT = Path(__file__).resolve().parents[1] / "eval" / "squad2-dev-5articles.json"
 SETTINGS = [(300, 0), (300, 60), (500, 0), (500, 100), (500, 200), (700, 150), (1000, 0), (1000, 200)]
 
 

@@ -24,7 +24,7 @@ from rag.evaluation.metrics import contains_answer
 from rag.evaluation.squad import write_corpus
 from rag.ingest.pipeline import ingest
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
+DEFAULT = Path(__file__).resolve().parents[1] / "eval" / "squad2-dev-5articles.json"
 docs, qs = load_squad(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
 tmp = Path(tempfile.mkdtemp(prefix="rag-weights-"))
 write_corpus(docs, tmp / "corpus")

@@ -20,7 +20,7 @@ from rag.store.embedded import Index
 from rag.ingest.pipeline import ingest
 from rag.retrieve.hybrid import Retriever
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
+DEFAULT = Path(__file__).resolve().parents[1] / "eval" / "squad2-dev-5articles.json"
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from rag.evaluation.metrics import contains_answer, first_hit_rank, token_f1, wi
 from rag.evaluation.squad import SquadQuestion, load_squad, write_corpus
 from rag.ingest.pipeline import ingest
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
+DEFAULT = Path(__file__).resolve().parents[1] / "eval" / "squad2-dev-5articles.json"
 K = 10
 
 

@@ -49,7 +49,8 @@ def test_ingest_then_info_json(capsys, tmp_path: Path):
 def test_ingest_summary_text(capsys, tmp_path: Path):
     code, out, _ = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(SEEDS), "-q")
     assert code == 0
-    assert "documents: 2 new" in out and "embedder:" in out and "time:" in out
+    assert out.startswith(f"Built the index at {tmp_path / 'ix'}: 2 documents added\n")
+    assert "2 found, 2 read" in out and "embedder:" in out and "time:" in out
 
 
 def test_info_without_index_is_a_one_line_error(capsys, tmp_path: Path):
@@ -124,3 +125,46 @@ def test_embedder_errors_are_one_line(capsys, tmp_path: Path):
     code, _, err = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(SEEDS), "--embedder", "nonsense")
     assert code == 1 and err.startswith("Error: unknown embedder 'nonsense'") and err.count("\n") == 1
     assert not (tmp_path / "ix").exists()  # a failed first ingest leaves nothing behind
+
+
+def test_global_options_go_before_or_after_the_command_and_are_in_its_help(capsys, tmp_path: Path):
+    assert run(capsys, "ingest", str(SEEDS), "-q", "--index", str(tmp_path / "after"))[0] == 0
+    assert (tmp_path / "after" / "manifest.json").exists()
+    code, out, err = run(capsys, "ask", "How many children were sexually abused in Rotherham?",
+                         "--index", str(tmp_path / "after"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["abstained"] is False
+    code, out, _ = run(capsys, "--index", str(tmp_path / "before"), "info", "--json", "--index", str(tmp_path / "after"))
+    assert code == 0 and json.loads(out)["index"] == str(tmp_path / "after")  # the later one wins
+    for command in ("ingest", "ask", "chat", "eval", "ui", "info"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--index DIR" in capsys.readouterr().out, command
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\t\n"])
+def test_an_empty_question_is_said_to_be_empty(capsys, question: str):
+    code, out, err = run(capsys, "ask", question)
+    assert code == 1 and out == "" and err == "Error: the question is empty; ask something about the articles\n"
+
+
+def test_ask_wants_a_question_or_a_file_but_not_both(capsys, tmp_path: Path):
+    assert run(capsys, "ask")[2].startswith("Error: give a question")
+    assert run(capsys, "ask", "q", "--questions", str(tmp_path / "q.txt"))[2].endswith("not both\n")
+
+
+def test_ingest_summary_counts_what_happened(capsys, tmp_path: Path, seeds_copy: Path):
+    for i in range(4):
+        (seeds_copy / f"binary-{i}.txt").write_bytes(b"\x00\x01\x02 not text")
+    code, out, err = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(seeds_copy))
+    assert code == 0 and err.count("Warning: skipped") == 4
+    assert "6 found, 2 read, 4 skipped (see the warnings above)" in out
+    for path in sorted(seeds_copy.glob("ofsted-*.txt")):
+        path.write_text(path.read_text(encoding="utf-8") + "\nA new closing sentence about Wakefield.\n", encoding="utf-8")
+    code, out, _ = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(seeds_copy), "-q")
+    first = out.splitlines()[0]
+    assert first == f"Updated the index at {tmp_path / 'ix'}: 2 documents updated", out
+    assert "the updated documents' " in out and " replaced by " in out and " new," not in out
+    assert "4 skipped\n" in out  # no "see the warnings" under --quiet
+    code, out, _ = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(seeds_copy), "-q")
+    assert "is up to date: 2 documents unchanged" in out and "none changed" in out

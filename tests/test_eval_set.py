@@ -48,3 +48,23 @@ def test_boilerplate_only_answers_are_gone_from_the_cleaned_text():
     texts = " ".join(clean_news_text(p.read_text(encoding="utf-8")).text for p in (REPO / "seeds").iterdir())
     for phrase in ("21 people", "Katie Kenyon", "Westwood", "Copenhagen", "echo chamber", "smoke bombs"):
         assert phrase not in texts
+
+
+def test_the_squad_subset_ships_with_the_project_and_every_reference_points_at_it():
+    """README, `rag eval --help` and bench/ name eval/squad2-dev-5articles.json, which a clone has."""
+    import subprocess
+
+    from rag.evaluation.squad import load_squad
+
+    path = REPO / "eval" / "squad2-dev-5articles.json"
+    documents, questions = load_squad(path)
+    assert len(documents) == 5 and len(questions) == 1407
+    assert sum(q.answerable for q in questions) == 705
+    note = (REPO / "eval" / "squad2-dev-5articles.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in note and "Rajpurkar" in note
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    for name in tracked or [str(p.relative_to(REPO)) for p in REPO.rglob("*.py")]:
+        if not name.endswith((".py", ".md", ".sh", ".toml")) or name.startswith("tests/"):
+            continue
+        text = (REPO / name).read_text(encoding="utf-8", errors="replace")
+        assert "shared/benchmarks" not in text and "parents[1].parent" not in text, name

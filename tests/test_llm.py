@@ -148,3 +148,122 @@ def test_missing_provider_package_gives_an_install_hint(seed_index: Path):
             Assistant(seed_index, embedder_spec="offline", llm="ollama:llama3.2")
     with pytest.raises(RagError, match="Unsupported provider"):
         Assistant(seed_index, embedder_spec="offline", llm="no-such-provider:model")
+
+
+# --- provider errors: one line naming the setting to fix (loopback stubs, no network) -------------
+
+class _FailingStub(BaseHTTPRequestHandler):
+    """Answers every request with `status` and an OpenAI-style error body; never retried."""
+
+    status = 500
+    message = "boom"
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        payload = json.dumps({"error": {"message": self.message, "type": "invalid_request_error",
+                                        "code": None}}).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-should-retry", "false")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(handler: type) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def _cli_error(capsys, seed_index: Path, *llm_args: str) -> str:  # type: ignore[no-untyped-def]
+    from rag.cli import main
+
+    code = main(["ask", "How many children were sexually abused in Rotherham?", "--index", str(seed_index),
+                 "--llm", *llm_args])
+    out, err = capsys.readouterr()
+    assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_openai_without_an_api_key_is_one_line_naming_the_variable(capsys, seed_index: Path, monkeypatch):
+    pytest.importorskip("langchain_openai")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    err = _cli_error(capsys, seed_index, "openai:gpt-4o-mini")
+    assert "OPENAI_API_KEY" in err and "needs an API key" in err
+
+
+@pytest.mark.parametrize("status, message, needles", [
+    (401, "Incorrect API key provided", ["rejected the API key", "OPENAI_API_KEY"]),
+    (429, "Rate limit reached for requests", ["rate limiting", "429", "--llm"]),
+    (404, "The model `nope` does not exist", ["no model 'nope'", "--llm (RAG_LLM)", "/v1"]),
+    (500, "internal trouble", ["failed (500", "--llm-base-url"]),
+])
+def test_server_errors_are_one_line_naming_the_setting(capsys, seed_index: Path, monkeypatch, status, message, needles):
+    pytest.importorskip("langchain_openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    handler = type("Stub", (_FailingStub,), {"status": status, "message": message})
+    server, url = _serve(handler)
+    try:
+        err = _cli_error(capsys, seed_index, "openai:nope", "--llm-base-url", url)
+    finally:
+        server.shutdown()
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_a_refused_connection_is_one_line_naming_the_base_url(capsys, seed_index: Path, monkeypatch):
+    pytest.importorskip("langchain_openai")
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    err = _cli_error(capsys, seed_index, "openai:gpt-4o-mini", "--llm-base-url", f"http://127.0.0.1:{port}/v1")
+    assert "cannot reach" in err and "connection refused" in err and "--llm-base-url" in err
+
+
+def test_a_server_that_never_answers_times_out_in_one_line(capsys, seed_index: Path, monkeypatch):
+    pytest.importorskip("langchain_openai")
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections (the kernel's backlog) and never replies
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("RAG_LLM_TIMEOUT", "0.2")
+    try:
+        err = _cli_error(capsys, seed_index, "openai:gpt-4o-mini", "--llm-base-url",
+                         f"http://127.0.0.1:{listener.getsockname()[1]}/v1")
+    finally:
+        listener.close()
+    assert "did not answer within 0.2 s" in err and "RAG_LLM_TIMEOUT" in err
+
+
+def test_a_bad_timeout_setting_is_one_line(capsys, seed_index: Path, monkeypatch):
+    pytest.importorskip("langchain_openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("RAG_LLM_TIMEOUT", "soon")
+    assert "RAG_LLM_TIMEOUT must be a number" in _cli_error(capsys, seed_index, "openai:gpt-4o-mini")
+
+
+def test_provider_errors_are_classified_without_importing_the_provider():
+    from rag.answer.llm import provider_error
+
+    class ConnectError(Exception):
+        pass
+
+    class ResponseError(Exception):
+        status_code = 404
+
+    refused = ConnectError("[Errno 111] Connection refused")
+    assert "is `ollama serve` running?" in str(provider_error(refused, "ollama:llama3.2"))
+    assert "no model 'llama9'" in str(provider_error(ResponseError("model 'llama9' not found"), "ollama:llama9"))
+    assert "TimeoutError" not in str(provider_error(TimeoutError(), "ollama:llama3.2"))
+    assert "RAG_LLM_TIMEOUT" in str(provider_error(TimeoutError(), "ollama:llama3.2"))

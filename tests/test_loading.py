@@ -94,3 +94,31 @@ def test_discover_walks_folders_once_per_real_file_and_survives_loops(tmp_path: 
 def test_missing_path_is_reported(tmp_path: Path):
     (item,) = list(discover([tmp_path / "nope"]))
     assert isinstance(item, Skipped) and "no such file" in item.reason
+
+
+def test_pdf_library_chatter_becomes_notes_not_stderr_lines(tmp_path: Path, capfd):
+    good = _pdf_bytes("Wakefield council said the report on children was published on Tuesday")
+    (tmp_path / "noeof.pdf").write_bytes(good[: good.rindex(b"%%EOF")][: len(good) // 2])
+    (tmp_path / "badxref.pdf").write_bytes(good.replace(b"startxref\n", b"startxref\n9"))
+    skipped = read_document(tmp_path / "noeof.pdf")
+    repaired = read_document(tmp_path / "badxref.pdf")
+    assert capfd.readouterr().err == ""  # pypdf printed nothing itself
+    assert isinstance(skipped, Skipped) and "pypdf: EOF marker not found" in skipped.reason
+    assert "\n" not in skipped.reason
+    assert isinstance(repaired, RawDocument) and "Wakefield" in repaired.text
+    assert repaired.notes and all(note.startswith("pypdf: ") for note in repaired.notes)
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_reason(tmp_path: Path):
+    name = os.fsdecode(b"caf\xe9.txt")  # undecodable byte, kept as a lone surrogate
+    try:
+        (tmp_path / name).write_text("Some article text.", encoding="utf-8")
+    except (UnicodeEncodeError, OSError):
+        import pytest
+
+        pytest.skip("this file system refuses non-UTF-8 names")
+    (tmp_path / "fine.txt").write_text("Some article text.", encoding="utf-8")
+    found = list(discover([tmp_path]))
+    assert [f.name for f in found if isinstance(f, Path)] == ["fine.txt"]
+    (bad,) = [f for f in found if isinstance(f, Skipped)]
+    assert "not valid UTF-8" in bad.reason

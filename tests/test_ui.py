@@ -380,3 +380,71 @@ def test_importing_the_command_does_not_import_gradio() -> None:
     code = "import sys, rag.cli.ui_cmd, rag.ui; sys.exit(1 if 'gradio' in sys.modules else 0)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=dict(os.environ), timeout=60)
     assert done.returncode == 0
+
+
+# --- examples and start-up -------------------------------------------------------------------------
+
+OTHER_CORPUS = {
+    "library.txt": "Bristol opens a new central library\n\nBristol City Council opened a new central library on"
+                   " Monday. The library cost 12 million pounds and holds 80,000 books. The mayor said the"
+                   " library would open seven days a week.",
+    "harbour.txt": "Harbour festival returns to Bristol\n\nThe harbour festival returned to Bristol in July."
+                   " Organisers said 250,000 visitors came over the three days of the festival.",
+}
+
+
+def test_example_questions_come_from_the_served_index(tmp_path: Path) -> None:
+    from rag.ingest.pipeline import ingest
+    from rag.ui.app import example_questions
+    from rag.ui.service import Service
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in OTHER_CORPUS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    ingest([corpus], tmp_path / "other", embedder_spec="offline", progress=False, warn=lambda m: None)
+    service = Service(tmp_path / "other")
+    try:
+        examples = example_questions(service)
+        assert examples and all("Bristol" in q for q in examples), examples
+        assert not any("Rotherham" in q or "LGA" in q for q in examples)
+        for question in examples:  # clicking one gives an answer, not "No supported answer"
+            assert not service.ask(question).abstained
+    finally:
+        service.close()
+    with running_app(tmp_path / "other") as url:
+        import urllib.request
+
+        config = urllib.request.urlopen(url + "config", timeout=30).read().decode()  # noqa: S310 - loopback
+    assert "Rotherham" not in config and "LGA" not in config and "Bristol" in config
+
+
+def test_no_examples_when_the_index_answers_none(tmp_path: Path) -> None:
+    from rag.ui.app import example_questions
+
+    class Nothing:
+        def info(self) -> dict[str, Any]:
+            return {"sources": [{"title": ""}, {"title": "x" * 500}]}
+
+    assert example_questions(Nothing()) == []  # type: ignore[arg-type]
+
+
+def test_rag_ui_prints_one_line_naming_share_not_gradios_hint(index: Path) -> None:
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "--index", str(index), "ui", "--port", str(free_port())],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith(f"Serving {index} on http://127.0.0.1:") and "--share" in line, line
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "share=True" not in out + err and "launch()" not in out + err and "Traceback" not in err
+    assert err.strip() == "Stopped."

@@ -12,6 +12,9 @@ from rag.errors import RagError
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Lone surrogates: undecodable bytes in argv (surrogateescape) or "\udcff" in JSON. SQLite, FAISS
+#: tokenisers and UTF-8 output all refuse them, so they become U+FFFD, as a decoder would make them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LEAD = re.compile(r"^\s*(and|but|also|so|what about|how about|and what about|and how about)\b[\s,]*", re.I)
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _PRONOUN = re.compile(r"\b(he|she|they|it|him|her|them|his|their|its|this|that|those|these)\b", re.I)
@@ -19,13 +22,18 @@ _PRONOUN = re.compile(r"\b(he|she|they|it|him|her|them|his|their|its|this|that|t
 
 def validate(question: str) -> str:
     """The question with control characters removed; empty or oversized input is an error."""
-    cleaned = _CONTROL.sub(" ", question)
+    cleaned = _CONTROL.sub(" ", without_surrogates(question))
     cleaned = re.sub(r"\s+", " ", cleaned).strip()
     if not cleaned:
         raise RagError("the question is empty; ask something about the articles")
     if len(cleaned) > MAX_QUESTION_CHARS:
         raise RagError(f"the question is {len(cleaned):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     return cleaned
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD, so it can be encoded as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def is_follow_up(question: str) -> bool:

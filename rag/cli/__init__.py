@@ -39,15 +39,30 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rag {__version__}")
-    parser.add_argument("--index", metavar="DIR", help="index directory (default: $RAG_INDEX or ./.rag-index)")
+    add_global_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (ingest_cmd, ask_cmd, eval_cmd, ui_cmd, info_cmd):
         module.register(sub)
+    for command in sub.choices.values():
+        # Global options are accepted after the subcommand too (`rag ask "q" --index DIR`), and each
+        # command's --help lists them. SUPPRESS: a value given before the subcommand is kept.
+        add_global_options(command.add_argument_group("global options"), default=argparse.SUPPRESS)
     return parser
+
+
+def add_global_options(parser: "argparse.ArgumentParser | argparse._ArgumentGroup", *, default: object) -> None:
+    parser.add_argument("--index", metavar="DIR", default=default,
+                        help="index directory (default: $RAG_INDEX or ./.rag-index)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: user mistakes print one `Error: ...` line and exit 1, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        # A file name with undecodable bytes is printed escaped, never as a UnicodeEncodeError.
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

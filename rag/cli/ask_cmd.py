@@ -126,8 +126,14 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> st
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    if bool(args.question) == bool(args.questions):
-        raise RagError("give a question, or --questions FILE (not both)")
+    if args.question is not None and args.questions:
+        raise RagError("give a question, or --questions FILE, not both")
+    if args.question is None and not args.questions:
+        raise RagError('give a question (rag ask "QUESTION") or --questions FILE')
+    if args.question is not None:
+        from rag.answer.questions import validate  # deferred with the rest of rag.answer: not for --help
+
+        args.question = validate(args.question)  # an empty or blank question is said to be empty
     assistant = open_assistant(args, quiet=args.json)
     try:
         if args.questions:

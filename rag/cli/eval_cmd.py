@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "index of its articles, one document each."
         ),
         epilog="examples:\n  rag eval\n  rag eval --out report/ --fail-under answer_accuracy=0.95\n"
-        "  rag eval --dataset ../shared/benchmarks/squad2-dev-5articles.json --out squad/\n"
+        "  rag eval --dataset eval/squad2-dev-5articles.json --out squad/\n"
         "  rag eval --compare report/results.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -62,23 +62,63 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(dataclasses.asdict(report))
     else:
-        print(summary(report))
+        print(summary(report, warned=not args.quiet))
     return 0
 
 
-def summary(r: "object") -> str:
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def summary(r: "object", *, warned: bool = True) -> str:
+    """What an ingest did, in words: files found and read, documents and chunks changed, totals.
+
+    `warned`: whether the skipped files were reported as warnings (not under --quiet).
+    """
     from rag.ingest.pipeline import (
         IngestReport,  # deferred: heavy, not needed for --help
     )
 
     assert isinstance(r, IngestReport)
+    read = r.documents_new + r.documents_updated + r.documents_unchanged
+    found = read + len(r.skipped)
+    changed = r.documents_new + r.documents_updated + r.documents_removed
+    docs = [part for count, label in ((r.documents_new, "added"), (r.documents_updated, "updated"),
+                                      (r.documents_removed, "removed (file gone)"),
+                                      (r.documents_unchanged, "unchanged"))
+            if count for part in [f"{_n(count, 'document')} {label}"]]
+    built = r.documents_new > 0 and r.documents_new == r.documents_total and not r.documents_updated
+    if not found and not changed:
+        head = f"No article files found; the index at {r.index_dir} is unchanged"
+    elif not changed:
+        head = f"The index at {r.index_dir} is up to date: " + ", ".join(docs or ["no documents"])
+    else:
+        head = f"{'Built' if built else 'Updated'} the index at {r.index_dir}: " + ", ".join(docs)
+    files = ""
+    if found:
+        files = f"\n  files:     {found:,} found, {read:,} read"
+        if r.skipped:
+            files += f", {len(r.skipped):,} skipped" + (" (see the warnings above)" if warned else "")
+    if r.documents_updated and not r.documents_new and not r.documents_removed:
+        chunks = (f"the updated {'document' if r.documents_updated == 1 else 'documents'}'"
+                  f" {_n(r.chunks_removed, 'chunk')} replaced by {r.chunks_new:,}")
+    else:
+        parts = []
+        if r.chunks_new:
+            parts.append(f"{r.chunks_new:,} added")
+        if r.chunks_removed:
+            why = [w for flag, w in ((r.documents_updated, "old versions of updated documents"),
+                                     (r.documents_removed, "documents whose file is gone")) if flag]
+            parts.append(f"{r.chunks_removed:,} removed" + (f" ({' and '.join(why)})" if why else ""))
+        chunks = ", ".join(parts) or "none changed"
+    if r.chunks_new:
+        chunks += f" ({r.chunks_embedded:,} embedded"
+        chunks += f", {r.chunks_reused:,} with unchanged text kept their vectors)" if r.chunks_reused else ")"
     return (
-        f"Indexed {r.files} file(s) into {r.index_dir}"
-        + (f" ({len(r.skipped)} skipped)" if r.skipped else "")
-        + f"\n  documents: {r.documents_new} new, {r.documents_updated} updated, {r.documents_removed} removed,"
-        f" {r.documents_unchanged} unchanged ({r.documents_total} in index)"
-        f"\n  chunks:    {r.chunks_new} new, {r.chunks_removed} removed, {r.chunks_unchanged} unchanged"
-        f" ({r.chunks_total} in index; {r.chunks_embedded} embedded, {r.chunks_reused} reused)"
+        head
+        + files
+        + f"\n  chunks:    {chunks}; the index holds {_n(r.chunks_total, 'chunk')}"
+        f" of {_n(r.documents_total, 'document')}"
         f"\n  embedder:  {r.embedder}"
         f"\n  time:      {r.seconds:.2f} s ({r.embed_seconds:.2f} s embedding)"
     )

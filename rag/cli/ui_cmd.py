@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
+import time
 
 from rag.cli.ask_cmd import add_answer_options
 from rag.cli.common import document_filter, embedder_spec, index_path, llm_spec
@@ -71,9 +72,21 @@ def run(args: argparse.Namespace) -> int:
     app = build_app(directory, k=args.k, mode=args.mode, llm=llm, embedder_spec=spec, reranker=args.rerank,
                     where=document_filter(args))
     try:
-        launch_app(app, host=args.host, port=args.port, share=args.share, auth=auth)
-    except OSError as exc:
-        raise RagError(f"cannot serve on {args.host}:{args.port} ({exc}); try another --port") from None
+        try:
+            # quiet: Gradio's own banner ends with "set `share=True` in `launch()`"; here it is --share.
+            url = launch_app(app, host=args.host, port=args.port, share=args.share, auth=auth,
+                             prevent_thread_lock=True, quiet=True)
+        except OSError as exc:
+            raise RagError(f"cannot serve on {args.host}:{args.port} ({exc}); try another --port") from None
+        try:
+            print(f"Serving {directory} on {url}" + (f" and {app.share_url}" if getattr(app, "share_url", None) else "")
+                  + " (Ctrl-C to stop" + ("" if args.share else "; --share for a public link") + ")", file=sys.stderr)
+            while app.is_running:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            print("Stopped.", file=sys.stderr)
+        finally:
+            app.close(verbose=False)
     finally:
         app.rag_service.close()  # type: ignore[attr-defined]
     return 0

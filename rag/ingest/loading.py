@@ -6,10 +6,14 @@ reported as a `Skipped` with a one-line reason; ingest warns and carries on.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +30,55 @@ class RawDocument:
     title: str | None = None
     outlet: str | None = None
     published: str | None = None
+    #: What the parser library said while reading it (pypdf's "EOF marker not found"...), for one
+    #: warning line per file; never printed by the library itself.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Skipped:
     path: Path
     reason: str
+
+
+#: Libraries that log warnings while parsing a malformed file. Their records are collected per
+#: reading thread and become the file's `notes` (or part of its skip reason), so the user sees one
+#: `Warning:` line per file instead of the libraries' bare lines on stderr.
+_CHATTY_LOGGERS = ("pypdf", "trafilatura", "htmldate", "courlan", "justext")
+_capture = threading.local()
+
+
+class _LibraryLog(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        notes = getattr(_capture, "notes", None)
+        if notes is None:
+            return  # outside read_document: dropped here, still passed to the root's handlers if any
+        try:
+            message = " ".join(record.getMessage().split())
+        except Exception:  # noqa: BLE001 - a malformed log call must not break reading
+            message = str(record.msg)
+        library = record.name.split(".", 1)[0]
+        note = f"{library}: {message[:80]}" + ("..." if len(message) > 80 else "")
+        if message and note not in notes and len(notes) < 3:
+            notes.append(note)
+
+
+_HANDLER = _LibraryLog(level=logging.WARNING)
+for _name in _CHATTY_LOGGERS:
+    # Having a handler on the library's logger keeps logging's last-resort printer off it.
+    logging.getLogger(_name).addHandler(_HANDLER)
+
+
+@contextmanager
+def _library_notes() -> Iterator[list[str]]:
+    """Collect what the parser libraries log in this thread while the block runs."""
+    outer = getattr(_capture, "notes", None)
+    notes: list[str] = []
+    _capture.notes = notes
+    try:
+        yield notes
+    finally:
+        _capture.notes = outer
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
@@ -63,7 +110,19 @@ def discover(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
                 if real_root.is_file():
                     yield Skipped(path, f"unsupported file type '{path.suffix or '(none)'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
                 continue
+            if not _utf8_name(real):
+                # The index stores sources as text: a name with undecodable bytes cannot be one.
+                yield Skipped(path, "its name is not valid UTF-8; rename the file to index it")
+                continue
             yield real
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+    return True
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -98,6 +157,17 @@ def read_document(path: Path) -> RawDocument | Skipped:
     except OSError as exc:
         return Skipped(path, f"unreadable ({exc.strerror or exc.__class__.__name__})")
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    with _library_notes() as notes:
+        result = _read(path, data, digest)
+    if not notes:
+        return result
+    if isinstance(result, Skipped):
+        said = [n for n in notes if n.split(": ", 1)[-1] not in result.reason]
+        return Skipped(result.path, "; ".join([result.reason, *said]))
+    return dataclasses.replace(result, notes=tuple(notes))
+
+
+def _read(path: Path, data: bytes, digest: str) -> RawDocument | Skipped:
     suffix = path.suffix.lower()
     try:
         if suffix == ".pdf":
@@ -170,7 +240,8 @@ def _read_pdf(path: Path, data: bytes, digest: str) -> RawDocument | Skipped:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError) as exc:
-        return Skipped(path, f"unreadable PDF ({exc.__class__.__name__})")
+        detail = " ".join(str(exc).split())[:80]
+        return Skipped(path, f"unreadable PDF ({exc.__class__.__name__}{': ' + detail if detail else ''})")
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:
         return Skipped(path, "the PDF has no extractable text (scanned?)")

@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 
 from rag.answer.assistant import Conversation
+from rag.answer.questions import without_surrogates
 from rag.config import display_path
 from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
@@ -29,11 +30,33 @@ from rag.ui.service import EXTRACTIVE, MAX_K, Service, filter_from
 from rag.ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 
 TITLE = "Ask the news articles"
-EXAMPLES = [
-    "How many children were sexually abused in Rotherham?",
-    "Who is the chief inspector of schools?",
-    "What did the LGA call for?",
-]
+#: Example questions shown under the question box: made from the served index's titles, and only
+#: those the index answers (checked with the extractive answerer when the app is built).
+MAX_EXAMPLES = 3
+_EXAMPLE_TRIES = 12
+
+
+def example_questions(service: Service, limit: int = MAX_EXAMPLES) -> list[str]:
+    """Questions about the served index's own articles that it answers; [] when none does."""
+    try:
+        sources = service.info()["sources"]
+    except RagError:
+        return []
+    out: list[str] = []
+    for source in sources[:_EXAMPLE_TRIES]:
+        title = " ".join(str(source.get("title") or "").split()).rstrip(".?!:;, ")
+        if not title or len(title) > 100:
+            continue
+        question = f"What does the article say about {title}?"
+        try:
+            answer = service.ask(question, generator=EXTRACTIVE)
+        except Exception:  # noqa: BLE001 - an example that cannot be answered is not shown
+            continue
+        if not answer.abstained and answer.citations and question not in out:
+            out.append(question)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _history_with(history: list[dict[str, Any]] | None, user: str, bot: str) -> list[dict[str, Any]]:
@@ -68,6 +91,7 @@ def build_app(
         initial_info = render.messages_text([f"Error: {exc}"])
         outlets = []
     start = service.where or DocumentFilter()
+    examples = example_questions(service)
 
     # --- handlers --------------------------------------------------------------------------------
 
@@ -79,6 +103,7 @@ def build_app(
         if not message or not message.strip():
             yield gr.skip(), conversation, gr.skip(), gr.skip()
             return
+        message = without_surrogates(message)  # "\udcff" in the request JSON: not encodable back
         if conversation is None:
             conversation = Conversation()
         history = _history_with(history, render.user_message(message), render.pending_message())
@@ -165,11 +190,12 @@ def build_app(
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="Ask about the articles, e.g. How many children were abused in Rotherham?",
+                        placeholder="Ask about the articles" + (f", e.g. {examples[0]}" if examples else ""),
                         show_label=False, lines=1, max_lines=4, scale=5, elem_id="rag-question", autofocus=True,
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
-                gr.Examples(EXAMPLES, inputs=question, label="Example questions")
+                if examples:
+                    gr.Examples([[q] for q in examples], inputs=question, label="Example questions")
                 clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
             with gr.Column(scale=2, elem_id="rag-sources-column"):
                 gr.Markdown("### Sources")
