@@ -34,6 +34,8 @@ from datetime import date
 #: Only the first this-many characters of a page are parsed; article metadata sits in the head
 #: and the first screens of the body.
 MAX_HTML_CHARS = 1_500_000
+#: trafilatura (only a fallback, and the slowest part) sees at most this much of the page.
+MAX_FALLBACK_CHARS = 250_000
 #: Only this many characters of one JSON-LD block are decoded.
 MAX_JSONLD_CHARS = 200_000
 #: Header lines read for a date, a byline and a headline.
@@ -377,10 +379,17 @@ def _lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
 
 
+def _headline_shaped(line: str) -> bool:
+    """A headline is short and is not a full sentence of prose (it rarely ends with a full stop)."""
+    n = len(line.split())
+    return len(line) <= 160 and not (n > 12 and re.search(r"[.!?][\"'”’)]?$", line))
+
+
 def from_text(text: str) -> ArticleMeta:
     """A plain-text article's metadata from its header lines.
 
-    Headline: the first line that is not a dateline, byline or promo. Published: the first
+    Headline: the first line that is not a dateline, byline or promo, if it is headline-shaped
+    (at most 160 characters and not a long sentence ending in a full stop); else unknown. Published: the first
     dateline among the first `HEADER_LINES` lines that is not marked "Updated"; an "Updated"
     line fills `updated` only, since an update time is not the publication time. Authors: the
     first byline there. Outlet: the first line naming one (promo, copyright or credit line),
@@ -405,7 +414,7 @@ def _from_lines(lines: list[str], *, headline: bool = True) -> ArticleMeta:
             continue
         if names or _BYLINE.match(line):
             continue
-        if headline and title is None and not outlet_line(line) and len(line) <= 300:
+        if headline and title is None and not outlet_line(line) and _headline_shaped(line):
             title = line
     outlet = next((o for o in map(outlet_line, lines) if o), None)
     return ArticleMeta(
@@ -723,7 +732,7 @@ def _trafilatura(html: str, url_hint: str | None):
     try:
         from trafilatura import extract_metadata
 
-        return extract_metadata(html[:MAX_HTML_CHARS], default_url=url_hint, extensive=False)
+        return extract_metadata(html[:MAX_FALLBACK_CHARS], default_url=url_hint, extensive=False)
     except Exception:  # a third-party parser failing on odd markup: it is only a fallback
         return None
 
