@@ -306,7 +306,7 @@ _ROLE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _PARTICLES = {"de", "da", "del", "della", "der", "den", "van", "von", "al", "el", "bin", "la", "le", "du", "dos", "di", "ter"}
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w'’.-]*|[A-Z]\.|Mc[A-Z]\w*|O['’][A-Z]\w*)$")
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w'’.-]*|[A-Z]\.|Mc[A-Z]\w*|O['’][A-Z]\w*|[\"“][A-Z][\w'’.-]*|[A-Z][\w'’.-]*[\"”])$")
 
 
 def looks_like_name(text: str) -> bool:
@@ -689,7 +689,7 @@ def _microdata(root, prop: str) -> list[str]:
 
 def _split_title(title: str, h1: str | None) -> tuple[str, str | None]:
     """"Headline | Outlet" -> ("Headline", "Outlet") when the suffix is clearly the site's name."""
-    m = re.match(r"^(?P<head>.{12,}?)\s+(?P<sep>[|–—-]|::)\s+(?P<tail>[^|–—]{2,40})$", title)
+    m = re.match(r"^(?P<head>.{12,}?)\s+(?P<sep>[|–—-]|::|--)\s+(?P<tail>[^|–—]{2,40})$", title)
     if not m:
         return title, None
     head, tail = m.group("head").strip(), m.group("tail").strip()
@@ -748,8 +748,9 @@ def from_html(html: str, url_hint: str | None = None) -> ArticleMeta:
     Each field takes the most trusted signal present:
     - headline: JSON-LD `headline`, og/twitter title, the `<h1>`, the `<title>` without its
       " | Outlet" suffix, trafilatura's title;
-    - outlet: JSON-LD publisher, `og:site_name` and other publisher meta, a NewsMediaOrganization
-      object, the `<title>` suffix, an outlet line in the visible text;
+    - outlet: `og:site_name` and other publisher meta (a " | tagline" dropped), the JSON-LD
+      publisher, a NewsMediaOrganization object, the `<title>` suffix, an outlet line in the
+      visible text;
     - authors: JSON-LD author (Persons first; an Organization only when no person is named),
       author meta (`author`, `byl`, `parsely-author`, `sailthru.author`, `dc.creator`, ...;
       URLs ignored), microdata `author`, a byline element or a "By ..." line, trafilatura;
@@ -789,18 +790,19 @@ def from_html(html: str, url_hint: str | None = None) -> ArticleMeta:
     if not headline:
         found = first_meta(_META_TITLE_NAMES)
         headline = _clean(found[1]) if found else None
-        if headline and h1 is None:
-            headline = _split_title(headline, None)[0]
+        if headline:
+            headline = _split_title(headline, h1)[0]
     headline = headline or h1 or title_head
 
     # outlet
+    # og:site_name first: on hosted platforms the JSON-LD publisher is often the platform ("Blogger").
     outlet = None
+    found = first_meta(_META_OUTLET_NAMES)
+    if found and not re.match(r"^(https?:|www\.)", found[1].strip()):
+        outlet = _clean(re.split(r"\s+[|–—]\s+|\s+-\s+(?=[A-Z])", found[1].strip())[0], 120)
     publisher = _name_of(ld.get("publisher")) if ld else []
-    if publisher:
+    if not outlet and publisher:
         outlet = _clean(publisher[0][0], 120)
-    if not outlet:
-        found = first_meta(_META_OUTLET_NAMES)
-        outlet = _clean(found[1], 120) if found and not re.match(r"^(https?:|www\.)", found[1].strip()) else None
     outlet = outlet or _jsonld_publisher(root) or title_outlet
 
     # url
