@@ -742,6 +742,60 @@ def _url_date(url: str | None) -> str | None:
     return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
+def _local_form(iso: str, source: str, candidates: list[tuple[str, str]]) -> tuple[str, str]:
+    """The same instant as written in the outlet's own zone, when another signal gives it.
+
+    Many pages put a UTC timestamp in JSON-LD ("2023-11-09T03:28:35Z") and the local time in
+    another tag ("2023-11-08 22:28:35", "Sat, 19 Oct 2019 00:04:00 +0200"). The local form says
+    which day the outlet published on, so it is preferred; it is only taken when it is provably
+    the same instant: the same time with another offset, or a time without a zone that differs
+    by a whole number of quarter hours (at most 14 h) with equal minutes and seconds, whose
+    offset then follows by arithmetic.
+    """
+    utc = _instant(iso)
+    if utc is None or utc.utcoffset() is None or utc.utcoffset().total_seconds() != 0:
+        return iso, source
+    for other, other_source in candidates:
+        when = _instant(other)
+        if when is None or other == iso:
+            continue
+        if when.tzinfo is not None:
+            if when == utc and when.utcoffset().total_seconds() != 0:
+                return other, other_source
+            continue
+        delta = (when - utc.replace(tzinfo=None)).total_seconds()
+        if delta and abs(delta) <= 14 * 3600 and delta % 900 == 0 and when.second == utc.second and ":" in other[11:]:
+            sign = "+" if delta > 0 else "-"
+            minutes = int(abs(delta)) // 60
+            return f"{other}{sign}{minutes // 60:02d}:{minutes % 60:02d}", other_source
+    return iso, source
+
+
+def _same_day(a: str, b: str) -> bool:
+    """Two dates name the same publication day, allowing for a UTC timestamp against a local
+    date (a day either way) and for the same instant written in two zones."""
+    if a[:10] == b[:10]:
+        return True
+    ta, tb = _instant(a), _instant(b)
+    if ta is not None and tb is not None and (ta.tzinfo is None) == (tb.tzinfo is None) and ta == tb:
+        return True
+    for stamp, day in ((ta, b), (tb, a)):
+        if stamp is not None and stamp.utcoffset() is not None and stamp.utcoffset().total_seconds() == 0 and len(day) == 10:
+            return abs((date.fromisoformat(day) - stamp.date()).days) <= 1
+    return False
+
+
+def _instant(iso: str):
+    from datetime import datetime as _dt
+
+    if len(iso) <= 10:
+        return None
+    try:
+        return _dt.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
 def from_html(html: str, url_hint: str | None = None) -> ArticleMeta:
     """A news page's metadata.
 
@@ -760,8 +814,11 @@ def from_html(html: str, url_hint: str | None = None) -> ArticleMeta:
       visible `<time>`, a dateline in the visible text, a /YYYY/MM/DD/ date in the URL, and last
       htmldate (through trafilatura, with its free-text search off).
 
-    When the structured date (JSON-LD, meta, microdata) and the date shown to readers (a
-    `<time>` or dateline) fall on different days, the structured one wins: the shown date is
+    A UTC timestamp is replaced by the same instant written in the outlet's zone when another
+    signal provably gives it (see `_local_form`), so the day is the outlet's day. When the
+    structured date (JSON-LD, meta, microdata) and the date shown to readers (a `<time>` or
+    dateline) fall on different days (a UTC timestamp against a bare local date a day apart is
+    not counted: that is a time zone, not a disagreement), the structured one wins: the shown date is
     more often an "updated" time, a time zone shift, or a related story's date that a rule took
     for the article's, while `datePublished` is the field publishers fill for search engines and
     aggregators precisely to say when the article was first published. Both are kept:
@@ -845,32 +902,24 @@ def from_html(html: str, url_hint: str | None = None) -> ArticleMeta:
     authors = authors or text_meta.authors
 
     # dates
-    structured, source = None, None
-    if ld:
-        structured = parse_date(ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None)
-        source = "json-ld" if structured else None
-    if not structured:
-        for name in _META_DATE_NAMES:
-            for value in meta.get(name, []):
-                structured = parse_date(value)
-                if structured:
-                    source = f"meta:{name}"
-                    break
-            if structured:
-                break
-    if not structured:
-        for value in _microdata(root, "datePublished"):
-            structured = parse_date(value)
-            if structured:
-                source = "microdata"
-                break
+    candidates: list[tuple[str, str]] = []  # (iso, source), most trusted first
+    if ld and isinstance(ld.get("datePublished"), str):
+        candidates.append((parse_date(ld["datePublished"]) or "", "json-ld"))
+    candidates += [(parse_date(v) or "", f"meta:{name}") for name in _META_DATE_NAMES for v in meta.get(name, [])]
+    candidates += [(parse_date(v) or "", "microdata") for v in _microdata(root, "datePublished")]
+    candidates = [(iso, src) for iso, src in candidates if iso]
+    structured, source = candidates[0] if candidates else (None, None)
     shown = _visible_time(root)
     shown_source = "html:time" if shown else None
     if not shown and text_meta.published:
         shown, shown_source = text_meta.published, "text:dateline"
-    published, published_source, disagree = structured, source, False
-    if structured and shown and structured[:10] != shown[:10]:
-        disagree = True
+    if structured:
+        local, local_source = _local_form(structured, source, candidates + ([(shown, shown_source)] if shown else []))
+        if local != structured and local_source in ("html:time", "text:dateline"):
+            local_source = source  # the structured date, written in the zone the page shows
+        structured, source = local, local_source
+    published, published_source = structured, source
+    disagree = bool(structured and shown and not _same_day(structured, shown))
     if not published and shown:
         published, published_source = shown, shown_source
     if not published:
