@@ -202,6 +202,6 @@ def clean_news_text(raw: str, title_hint: str | None = None) -> CleanedText:
         kept = [title]
     text = _split_glued_words("\n\n".join(kept))
     published = published or header.published
-    meta = replace(header, headline=text.split("\n", 1)[0], published=published, updated=updated or header.updated,
+    meta = replace(header, published=published, updated=updated or header.updated,
                    published_source="text:dateline" if published else None)
     return CleanedText(text=text, title=text.split("\n", 1)[0], outlet=header.outlet, published=published, meta=meta)
