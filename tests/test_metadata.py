@@ -240,3 +240,23 @@ def test_cleaning_reads_its_header_through_metadata():
     assert cleaned.meta.authors == ("Jane Smith",)
     assert "Published" not in cleaned.text and "Updated" not in cleaned.text
     assert clean_news_text(cleaned.text).text == cleaned.text
+
+
+def test_utc_timestamp_gives_way_to_the_same_instant_in_the_outlets_zone():
+    # JSON-LD in UTC, the page's <time> in local time: the same instant, so the local day is kept
+    html = ("<html><head><script type='application/ld+json'>{\"@type\": \"NewsArticle\", "
+            "\"datePublished\": \"2023-11-09T01:49:09Z\"}</script></head><body>"
+            "<time datetime='2023-11-08 17:49:09'>November 8, 2023 at 5:49 p.m.</time></body></html>")
+    meta = M.from_html(html)
+    assert meta.published == "2023-11-08T17:49:09-08:00" and meta.published_source == "json-ld"
+    assert not meta.dates_disagree
+    # A different time of day is not the same instant: the UTC value stays.
+    other = html.replace("17:49:09", "17:40:00")
+    assert M.from_html(other).published == "2023-11-09T01:49:09+00:00"
+
+
+def test_a_utc_timestamp_a_day_from_a_local_date_is_not_a_disagreement():
+    html = ("<html><head><meta property='article:published_time' content='2023-11-09T03:28:35Z'></head>"
+            "<body><time datetime='2023-11-08'>8 November 2023</time></body></html>")
+    meta = M.from_html(html)
+    assert meta.published == "2023-11-09T03:28:35+00:00" and not meta.dates_disagree
