@@ -24,6 +24,7 @@ from rag.errors import RagError
 from rag.ingest.chunking import chunk_text
 from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
 from rag.ingest.loading import Skipped, discover, read_document
+from rag.ingest.metadata import merge
 from rag.store.base import ChunkRow, IndexSettings, StoreBackend, StoreWriter
 from rag.store.factory import backend_for, is_remote
 
@@ -74,7 +75,7 @@ def _embedding_input(title: str, text: str) -> str:
 class _PendingDocument:
     """A document waiting for the vectors of its new chunks before it is written."""
 
-    fields: dict[str, str | None]
+    fields: dict[str, object]
     rows: list[ChunkRow]
     inputs: list[str]
     vectors: list[np.ndarray | None]
@@ -265,13 +266,17 @@ def _sync(
         vectors = [reusable.get(row.text_hash) for row in rows]
         report.chunks_new += len(rows)
         report.chunks_reused += sum(v is not None for v in vectors)
+        # The page's structured data (HTML) first, then what the article's header lines say.
+        meta = merge(raw.meta, cleaned.meta) if raw.meta else cleaned.meta
         fields = {
             "source": source,
             "title": cleaned.title,
-            "outlet": cleaned.outlet or raw.outlet,
-            "published": cleaned.published or raw.published,
+            "outlet": meta.outlet or cleaned.outlet or raw.outlet,
+            "published": meta.published,
             "fingerprint": fingerprint,
             "text": cleaned.text,
+            "authors": meta.authors,
+            "url": meta.url,
         }
         batcher.add(_PendingDocument(fields, rows, inputs, vectors))
     batcher.flush()
