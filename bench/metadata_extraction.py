@@ -261,7 +261,7 @@ def run_parsers() -> None:
              "March 2016", "3 March 2016", "Updated 14:05 GMT, 3 Mar 2016"]
     strict = {"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month", "year"]}
     print("\n## Date parsers on header strings (None = unknown)\n")
-    print("| text | rag.ingest.metadata.parse_date | dateparser (strict settings) | dateutil.parser.parse |")
+    print("| text | rag.text.dates.parse_date | dateparser (strict settings) | dateutil.parser.parse |")
     print("|---|---|---|---|")
     for c in cases:
         try:

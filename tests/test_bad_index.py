@@ -107,7 +107,7 @@ def test_ingest_refuses_to_update_a_corrupt_index(capsys, index: Path):
 
 
 def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) -> None:
-    """An index written before migration 2 (no authors/url columns) still answers."""
+    """An index written before migration 2 (no metadata or syndication columns) still answers."""
     from rag.answer.assistant import Assistant
     from rag.store.manifest import read_manifest, write_manifest
 
@@ -116,9 +116,9 @@ def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) 
     manifest = read_manifest(directory)
     assert manifest is not None
     with sqlite3.connect(directory / manifest.sqlite_file) as conn:
-        conn.execute("ALTER TABLE documents DROP COLUMN authors")
-        conn.execute("ALTER TABLE documents DROP COLUMN url")
-        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+        for column in ("authors", "url", "signature", "syndication_group"):  # migrations 2 and 3
+            conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+        conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
     manifest.schema_version = 1
     write_manifest(directory, manifest)
     answer = Assistant(directory, embedder_spec="offline").ask("How many children were sexually abused in Rotherham?")

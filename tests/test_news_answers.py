@@ -92,3 +92,80 @@ def test_same_number_or_another_claim_is_no_conflict(tmp_path: Path) -> None:
     differs = p(4, "About 1,600 homes were evacuated in Wakefield, the council said.")
     (conflict,) = conflicting_figures("How many homes were evacuated?", span, 1, [differs])
     assert (conflict.ours.value, conflict.theirs.value) == (1400.0, 1600.0)
+
+
+@pytest.fixture(scope="module")
+def wire(tmp_path_factory: pytest.TempPathFactory) -> tuple[Assistant, dict]:
+    from .news_corpus import write_news_corpus
+
+    corpus = tmp_path_factory.mktemp("wire")
+    expected = write_news_corpus(corpus)
+    index = tmp_path_factory.mktemp("wire-index")
+    ingest([corpus], index, embedder_spec="offline", progress=False, warn=lambda m: None)
+    return Assistant(index, embedder_spec="offline"), expected
+
+
+def test_syndicated_copies_are_grouped_shown_once_and_credited(wire: tuple[Assistant, dict]) -> None:
+    assistant, expected = wire
+    copies = sorted(name for name, item in expected.items() if item["group"] == "alder-wire")
+    info = assistant.store.info()
+    assert [[s.rsplit("/", 1)[-1] for s in group] for group in info["syndicated"]] == [copies]
+    answer = assistant.ask("Which river burst its banks in Kelmsford?", k=5)
+    shown = [p.source.rsplit("/", 1)[-1] for p in answer.passages]
+    assert len([s for s in shown if s in copies]) <= len(copies)
+    texts = [p.text for p in answer.passages]
+    from rag.text.shingles import near_duplicate_text
+
+    assert not any(near_duplicate_text(a, b) for i, a in enumerate(texts) for b in texts[i + 1:])
+    cited = answer.citations[0]
+    if cited.source.rsplit("/", 1)[-1] in copies:
+        outlets = {expected[c]["expected"]["outlet"] for c in copies} - {cited.outlet}
+        assert set(cited.also_published_by) == outlets
+
+
+def test_metadata_reaches_the_citation(wire: tuple[Assistant, dict]) -> None:
+    assistant, expected = wire
+    answer = assistant.ask("How many homes were evacuated when the evacuation was widened as the river peaked?")
+    by_file = {c.source.rsplit("/", 1)[-1]: c for c in answer.citations}
+    assert by_file, answer.answer
+    for name, c in by_file.items():
+        meta = expected[name]["expected"]
+        assert (c.outlet, c.published, list(c.authors), c.url) == (
+            meta["outlet"], meta["published"], meta["authors"], meta["url"])
+
+
+def test_questions_about_the_report_itself_are_answered_from_its_metadata(wire: tuple[Assistant, dict]) -> None:
+    assistant, _ = wire
+    when = assistant.ask("When did the Courier report that Kelmsford residents had begun returning home?")
+    assert when.answer.startswith("On 15 February 2024, in The Kelmsford Courier: ")
+    outlets = assistant.ask("Which outlets published the wire story that about 1,400 homes in Kelmsford were evacuated?")
+    assert outlets.answer.startswith("The Kelmsford Courier, Alder Valley Post and The Westmoor Gazette")
+    who = assistant.ask("Who wrote the Kelmsford Courier's report that the evacuation had widened to 2,100 homes?")
+    assert who.answer.startswith("Tomasz Wolski, in The Kelmsford Courier on 13 February 2024: ")
+    # Unknown stays unknown: the explainer has no date and no outlet.
+    assert assistant.ask("When was the explainer on how the Fenwick Bridge flood wall works published?").abstained
+    assert assistant.ask("Which outlet published the explainer on the Fenwick Bridge flood wall?").abstained
+
+
+def test_a_question_bounded_by_a_date_uses_only_what_was_published_by_then(wire: tuple[Assistant, dict]) -> None:
+    assistant, _ = wire
+    answer = assistant.ask("As of 13 February 2024, how many homes had been evacuated in Kelmsford?")
+    assert answer.filters and answer.filters["until"] == "2024-02-13"
+    assert all((c.published or "")[:10] <= "2024-02-13" for c in answer.citations)
+    assert "2,100" in answer.answer and "2,350" not in answer.answer
+    latest = assistant.ask("What is the latest figure for the number of homes evacuated in the Kelmsford flood?")
+    assert latest.answer.startswith("The latest report: ") and "2,350" in latest.citations[0].quote
+
+
+def test_content_questions_are_not_mistaken_for_metadata_questions() -> None:
+    from rag.answer.news import date_bounds, metadata_question
+
+    outlets = ["The Week", "BBC News"]
+    assert metadata_question("When was the MPs' report into the Rotherham cases published, according to The Week article?",
+                             outlets) is None
+    assert metadata_question("Which broadcaster did David Simmonds speak to about the Ofsted report?", outlets) is None
+    assert metadata_question("Who wrote that chief constables could fail?", outlets) is None
+    assert metadata_question("When did The Week report that councils failed?", outlets) == "published"
+    assert date_bounds("How many by 13 February?") == (None, None, "How many by 13 February?")  # no year: no bound
+    assert date_bounds("How many homes, according to reports published on 12 February 2024?")[:2] == (
+        "2024-02-12", "2024-02-12")

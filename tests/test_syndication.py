@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rag.ingest import syndication as S
+from rag.text import shingles as T
 from rag.ingest.chunking import chunk_text
 from rag.ingest.cleaning import clean_news_text
 from rag.ingest.loading import read_document
@@ -46,8 +47,8 @@ def test_the_three_copies_of_the_wire_story_are_one_group(cleaned):
 
 def test_copies_differ_in_wording_so_a_fixed_07_threshold_would_miss_one(cleaned):
     texts, _ = cleaned
-    post, gazette = S.shingles(texts["alder-valley-post-floods.html"]), S.shingles(texts["westmoor-gazette-floods.html"])
-    assert 0.5 <= S.jaccard(post, gazette) < 0.7
+    post, gazette = T.shingles(texts["alder-valley-post-floods.html"]), T.shingles(texts["westmoor-gazette-floods.html"])
+    assert 0.5 <= T.jaccard(post, gazette) < 0.7
     assert texts["alder-valley-post-floods.html"] != texts["courier-floods.html"]
 
 
@@ -108,17 +109,17 @@ def test_signature_is_deterministic_and_estimates_jaccard(cleaned):
     sa, sb = S.signature(a), S.signature(b)
     assert sa.dtype == np.uint64 and sa.shape == (S.NUM_PERM,)
     assert np.array_equal(sa, S.signature(a))
-    assert abs(S.estimated_jaccard(sa, sb) - S.jaccard(S.shingles(a), S.shingles(b))) < 0.15
+    assert abs(S.estimated_jaccard(sa, sb) - T.jaccard(T.shingles(a), T.shingles(b))) < 0.15
     assert np.array_equal(S.signature_from_bytes(S.signature_bytes(sa)), sa)
     with pytest.raises(ValueError):
         S.signature_from_bytes(b"\x00" * 8)
 
 
 def test_empty_and_short_texts():
-    assert S.shingles("") == set() and S.shingles("one two") == {"one two"}
+    assert T.shingles("") == set() and T.shingles("one two") == {"one two"}
     index = S.SyndicationIndex.build([("e", ""), ("s", "Flood warning.")])
     assert len(index) == 2 and index.groups() == []
-    assert S.near_duplicate_text("", "") is False
+    assert T.near_duplicate_text("", "") is False
 
 
 def test_passage_level_near_duplicates(cleaned):
@@ -126,9 +127,9 @@ def test_passage_level_near_duplicates(cleaned):
     courier = [c.text for c in chunk_text(texts["courier-floods.html"], 500, 100)]
     gazette = [c.text for c in chunk_text(texts["westmoor-gazette-floods.html"], 500, 100)]
     followup = [c.text for c in chunk_text(texts["courier-followup-2024-02-13.txt"], 500, 100)]
-    assert S.near_duplicate_text(courier[1], max(gazette, key=lambda g: S.jaccard(S.shingles(courier[1], 3), S.shingles(g, 3))))
-    assert not any(S.near_duplicate_text(c, f) for c in courier for f in followup)
-    assert S.near_duplicate_text("The river burst its banks on Monday night.", "The river burst its banks on Monday night!")
+    assert T.near_duplicate_text(courier[1], max(gazette, key=lambda g: T.jaccard(T.shingles(courier[1], 3), T.shingles(g, 3))))
+    assert not any(T.near_duplicate_text(c, f) for c in courier for f in followup)
+    assert T.near_duplicate_text("The river burst its banks on Monday night.", "The river burst its banks on Monday night!")
 
 
 def test_keys_may_be_ints_but_not_other_objects():

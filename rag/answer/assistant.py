@@ -8,22 +8,23 @@ and shows the closest passages instead.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supporting_extract, trim
 from rag.answer.language.details import Vocabulary
 from rag.answer.llm import LLMGenerator
-from rag.answer.news import Conflict, conflicting_figures, reported, time_order
+from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
 from rag.answer.questions import is_follow_up, standalone, validate
-from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
+from rag.answer.types import ABSTAIN_TEXT, Answer, Citation, readable_date
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
-from rag.store.base import DocumentFilter, Store
+from rag.store.base import DocumentFilter, Store, StoredDocument
 from rag.store.factory import open_store
 
 #: A dated article's answer is preferred for "latest" questions if it scores within this of the best.
@@ -70,6 +71,8 @@ class Assistant:
         if llm:
             self.generator = LLMGenerator(llm)
         self._texts: dict[int, str] = {}
+        self._groups: dict[int, list[StoredDocument]] | None = None
+        self._outlets: frozenset[str] | None = None
         self._vocabularies: OrderedDict[tuple[int, int], Vocabulary] = OrderedDict()
 
     @property
@@ -120,7 +123,28 @@ class Assistant:
             return None
         doc = self.store.document(passage.document_id)
         return Citation(n, passage.chunk_id, passage.source, passage.title, start, end, quote,
-                        published=doc.published, outlet=doc.outlet, authors=doc.authors, url=doc.url)
+                        published=doc.published, outlet=doc.outlet, authors=doc.authors, url=doc.url,
+                        also_published_by=self._copies_of(doc))
+
+    @property
+    def outlets(self) -> frozenset[str]:
+        """The outlets the indexed articles come from (so "When did the Courier report ...?" is
+        known to ask about a report's date)."""
+        if self._outlets is None:
+            self._outlets = frozenset(d.outlet for d in self.store.documents().values() if d.outlet)
+        return self._outlets
+
+    def _copies_of(self, doc: StoredDocument) -> tuple[str, ...]:
+        """Who else carried the article's story: the outlets (or file names) of its syndication group."""
+        if doc.group is None:
+            return ()
+        if self._groups is None:
+            self._groups = {}
+            for other in self.store.documents().values():
+                if other.group is not None:
+                    self._groups.setdefault(other.group, []).append(other)
+        names = [o.outlet or Path(o.source).name for o in self._groups.get(doc.group, []) if o.id != doc.id]
+        return tuple(dict.fromkeys(n for n in names if n != doc.outlet))
 
     def ask(
         self, question: str, conversation: Conversation | None = None, k: int | None = None,
@@ -147,6 +171,9 @@ class Assistant:
             conversation.questions.append(query)
         frequencies = self.store.memoised_frequencies()
         where = where if where is not None else self.where
+        since, until, query = date_bounds(query)  # "As of 13 February 2024, ...": what was published by then
+        if since or until:
+            where = _narrowed(where or DocumentFilter(), since, until)
         retrieval = self.retriever.search(query, k or self.k, frequencies, where)
         timings = dict(retrieval.timings_ms)
         passages = retrieval.passages
@@ -181,7 +208,8 @@ class Assistant:
             first = self.cite(1, best.passage, start, end)
             if first is not None:
                 citations.append(first)
-                conflicts = conflicting_figures(query, first.quote, best.passage.document_id, passages)
+                conflicts = conflicting_figures(query, first.quote, best.passage.document_id, passages,
+                                                self.document_text)
                 extra = None if conflicts else supporting_extract(query, best, passages, frequencies, self.store.n_chunks)
                 if extra is not None:
                     text = self.document_text(extra.passage.document_id)
@@ -193,6 +221,16 @@ class Assistant:
                     other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
                     if other is not None:
                         citations.append(other)
+                if order and len(citations) > 1 and conflicts:
+                    citations = _by_publication(citations, newest_first=order == "latest")
+        asked = metadata_question(query, self.outlets)
+        if asked and citations:
+            lead = _metadata_lead(asked, citations[0], plural=bool(re.search(r"\b(?:outlets|papers|newspapers)\b", query)))
+            if lead is None:  # the article does not say when, where or by whom: never guessed
+                return self.answer_from(query, passages, [], best.support if best else 0.0)
+            citations = citations[:1]
+            return self.answer_from(query, passages, citations, best.support if best else 0.0,
+                                    f"{lead}: {citations[0].quote} [1]")
         answer = self.answer_from(query, passages, citations, best.support if best else 0.0,
                                   _news_text(citations, differ=len(citations) > 1 and bool(conflicts), order=order))
         answer.disagreement = bool(conflicts) and len(citations) > 1
@@ -267,3 +305,41 @@ def _news_text(citations: list[Citation], *, differ: bool, order: str | None) ->
             lead, rest = ("The latest report: ", "Earlier: ") if order == "latest" else ("The earliest report: ", "Later: ")
             return lead + parts[0] + " " + rest + " ".join(parts[1:])
     return "Reports differ: " + " ".join(parts)
+
+
+def _metadata_lead(asked: str, citation: Citation, *, plural: bool) -> str | None:
+    """The short answer to a question about the report itself, or None when the article's
+    metadata does not say (then the assistant abstains rather than guess)."""
+    when = readable_date(citation.published)
+    if asked == "published":
+        if not when:
+            return None
+        return f"{'In' if len(citation.published or '') <= 7 else 'On'} {when}" + (
+            f", in {citation.outlet}" if citation.outlet else "")
+    if asked == "outlet":
+        if not citation.outlet:
+            return None
+        outlets = [citation.outlet, *citation.also_published_by] if plural else [citation.outlet]
+        named = outlets[0] if len(outlets) == 1 else ", ".join(outlets[:-1]) + " and " + outlets[-1]
+        return named + (f", on {when}" if when else "")
+    if not citation.authors:
+        return None
+    names = " and ".join(citation.authors) if len(citation.authors) <= 2 else (
+        ", ".join(citation.authors[:-1]) + " and " + citation.authors[-1])
+    return names + (f", in {citation.outlet}" if citation.outlet else "") + (f" on {when}" if when else "")
+
+
+def _narrowed(where: DocumentFilter, since: str | None, until: str | None) -> DocumentFilter:
+    """`where` with the question's own date bounds added; a bound the user set stays if tighter."""
+    if since and not (where.since and where.since >= since):
+        where = replace(where, since=since)
+    if until and not (where.until and where.until <= until):
+        where = replace(where, until=until)
+    return where
+
+
+def _by_publication(citations: list[Citation], *, newest_first: bool) -> list[Citation]:
+    """Reports that disagree, newest (or oldest) first and renumbered; undated ones last."""
+    dated = sorted((c for c in citations if c.published), key=lambda c: c.published or "", reverse=newest_first)
+    ordered = dated + [c for c in citations if not c.published]
+    return [replace(c, n=i) for i, c in enumerate(ordered, start=1)]

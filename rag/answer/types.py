@@ -41,6 +41,8 @@ class Citation:
     outlet: str | None = None
     authors: tuple[str, ...] = ()
     url: str | None = None
+    #: The other outlets (or files, when the outlet is unknown) that carried the same story.
+    also_published_by: tuple[str, ...] = ()
 
     @property
     def provenance(self) -> str:
@@ -80,8 +82,8 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
-            "citations": [{**asdict(c), "source": display_source(c.source), "authors": list(c.authors)}
-                          for c in self.citations],
+            "citations": [{**asdict(c), "source": display_source(c.source), "authors": list(c.authors),
+                           "also_published_by": list(c.also_published_by)} for c in self.citations],
             "passages": [
                 {
                     "rank": p.rank,

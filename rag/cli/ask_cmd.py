@@ -109,6 +109,8 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> st
         lines.append("Sources:")
         for c in answer.citations:
             where = f" ({c.provenance})" if c.provenance else ""
+            if c.also_published_by:
+                where += f" (also carried by {', '.join(c.also_published_by)})"
             lines.append(f"  [{c.n}] {c.title}{where} — {display_path(c.source)}, chars {c.start}-{c.end}")
             lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", width - 6), "      "))
     if explain:

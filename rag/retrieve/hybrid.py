@@ -16,6 +16,7 @@ from rag.errors import RagError
 from rag.retrieve.passage import Passage, Retrieval
 from rag.store.base import DocumentFilter, HybridHits, Store, fused_hits
 from rag.text.sentences import LEADING_PRONOUN, sentence_spans
+from rag.text.shingles import near_duplicate_text
 from rag.text.terms import content_terms, term_weights, terms
 
 if TYPE_CHECKING:
@@ -30,10 +31,12 @@ SENTENCE_RERANK_DEPTH = 20
 
 
 def _overlaps(a: Passage, b: Passage) -> bool:
+    """The same passage twice: overlapping chunks of one article, or near-copies of one text
+    in two (a syndicated story carried by several outlets)."""
     if a.text == b.text:
         return True
     if a.document_id != b.document_id:
-        return False
+        return near_duplicate_text(a.text, b.text)
     shared = min(a.end, b.end) - max(a.start, b.start)
     return shared > 0.5 * min(a.end - a.start, b.end - b.start)
 

@@ -39,6 +39,8 @@ class StoredDocument:
     fingerprint: str
     authors: tuple[str, ...] = ()
     url: str | None = None
+    #: The syndication group (copies of one story carried by several outlets), None when alone.
+    group: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,11 @@ class Store(ABC):
              "authors": list(d.authors), "url": d.url}
             for d in sorted(self.documents().values(), key=lambda d: d.source)
         ]
+        groups: dict[int, list[str]] = {}
+        for d in self.documents().values():
+            if d.group is not None:
+                groups.setdefault(d.group, []).append(d.source)
+        common["syndicated"] = sorted(sorted(g) for g in groups.values() if len(g) > 1)
         return common
 
     def embedder(self, requested_spec: str | None = None) -> "Embedder":
@@ -276,8 +283,18 @@ class StoreWriter(ABC):
         vectors: np.ndarray,
         authors: Sequence[str] = (),
         url: str | None = None,
+        signature: bytes | None = None,
     ) -> list[int]:
-        """Add a document with its chunks and their vectors (one row per chunk); returns chunk ids."""
+        """Add a document with its chunks and their vectors (one row per chunk); returns chunk ids.
+        `signature` is its MinHash signature (rag.ingest.syndication), kept to find its copies."""
+
+    @abstractmethod
+    def signatures(self) -> dict[int, bytes]:
+        """document id -> stored MinHash signature, for every document that has one."""
+
+    @abstractmethod
+    def set_groups(self, groups: dict[int, int | None]) -> None:
+        """Record each document's syndication group (None: no copy of it is indexed)."""
 
     @abstractmethod
     def counts(self) -> tuple[int, int]:

@@ -57,6 +57,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE documents ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE documents ADD COLUMN url TEXT;
     """,
+    # 3: syndicated copies: each article's MinHash signature, and the group of copies it is in
+    # (the smallest document id of the group; NULL when no other article carries its text).
+    """
+    ALTER TABLE documents ADD COLUMN signature BLOB;
+    ALTER TABLE documents ADD COLUMN syndication_group INTEGER;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -124,12 +130,12 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
 
 
-_DOCUMENT_COLUMNS = "id, source, title, outlet, published, fingerprint, authors, url"
+_DOCUMENT_COLUMNS = "id, source, title, outlet, published, fingerprint, authors, url, syndication_group"
 
 
 def _document(row: Sequence[object]) -> StoredDocument:
     authors = json.loads(str(row[6])) if row[6] else []
-    return StoredDocument(*row[:6], authors=tuple(str(a) for a in authors), url=row[7])  # type: ignore[arg-type]
+    return StoredDocument(*row[:6], authors=tuple(str(a) for a in authors), url=row[7], group=row[8])  # type: ignore[arg-type]
 
 
 def documents(conn: sqlite3.Connection) -> dict[str, StoredDocument]:
@@ -187,11 +193,13 @@ def insert_document(
     text: str,
     authors: Sequence[str] = (),
     url: str | None = None,
+    signature: bytes | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
-        (source, title, outlet, published, fingerprint, text, json.dumps(list(authors), ensure_ascii=False), url),
+        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, signature, ingested_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+        (source, title, outlet, published, fingerprint, text, json.dumps(list(authors), ensure_ascii=False), url,
+         signature),
     )
     return int(cur.lastrowid or 0)
 
@@ -313,3 +321,12 @@ def document_frequencies(conn: sqlite3.Connection, terms: Sequence[str]) -> dict
     rows = conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms))
     found = {str(t): int(d) for t, d in rows}
     return {t: found.get(t, 0) for t in terms}
+
+
+def signatures(conn: sqlite3.Connection) -> dict[int, bytes]:
+    """document id -> its stored MinHash signature (documents without one are left out)."""
+    return {int(i): bytes(b) for i, b in conn.execute("SELECT id, signature FROM documents WHERE signature IS NOT NULL")}
+
+
+def set_groups(conn: sqlite3.Connection, groups: dict[int, int | None]) -> None:
+    conn.executemany("UPDATE documents SET syndication_group = ? WHERE id = ?", [(g, d) for d, g in groups.items()])

@@ -191,12 +191,13 @@ class EmbeddedWriter(StoreWriter):
         vectors: np.ndarray,
         authors: Sequence[str] = (),
         url: str | None = None,
+        signature: bytes | None = None,
     ) -> list[int]:
         if len(vectors) != len(chunks):
             raise RagError(f"internal error: {len(chunks)} chunks but {len(vectors)} vectors for {source}")
         doc_id = database.insert_document(
             self.conn, source=source, title=title, outlet=outlet, published=published, fingerprint=fingerprint,
-            text=text, authors=authors, url=url,
+            text=text, authors=authors, url=url, signature=signature,
         )
         ids = database.insert_chunks(self.conn, doc_id, ((c.ordinal, c.start, c.end, c.text, c.text_hash) for c in chunks))
         if ids:
@@ -205,6 +206,12 @@ class EmbeddedWriter(StoreWriter):
 
     def counts(self) -> tuple[int, int]:
         return database.counts(self.conn)
+
+    def signatures(self) -> dict[int, bytes]:
+        return database.signatures(self.conn)
+
+    def set_groups(self, groups: dict[int, int | None]) -> None:
+        database.set_groups(self.conn, groups)
 
 
 class EmbeddedBackend(StoreBackend):

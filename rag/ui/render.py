@@ -163,6 +163,8 @@ def _citation_card(citation: "Citation", passages: Sequence["Passage"], display:
         f'<div class="rag-source rag-cited" id="rag-source-{citation.n}" data-n="{citation.n}">'
         + _heading(citation.n, citation.title, citation.source, citation.start, citation.end, display)
         + (f'<div class="rag-provenance">{esc(citation.provenance)}</div>' if citation.provenance else "")
+        + (f'<div class="rag-provenance">Also carried by {esc(", ".join(citation.also_published_by))}</div>'
+           if citation.also_published_by else "")
         + f'<blockquote class="rag-quote">{esc(citation.quote)}</blockquote>'
         + '<details class="rag-passage"><summary>Show the passage this quote is from</summary>'
         + f'<div class="rag-text">{body}</div></details></div>'
