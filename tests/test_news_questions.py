@@ -46,3 +46,22 @@ def test_evidence_occurs_in_the_cleaned_corpus_and_metadata_matches_it(tmp_path:
                 assert expected[name]["expected"][field] == value, (row["id"], name, field)
         if row["answerable"] and "metadata" not in row:
             assert contains_answer(" ".join(row["evidence"]), row["answers"]), row["id"]
+
+
+def test_the_committed_corpus_is_what_the_generator_writes(tmp_path: Path):
+    write_news_corpus(tmp_path)
+    committed = REPO / "eval" / "news_corpus"
+    assert sorted(p.name for p in committed.iterdir()) == sorted(p.name for p in tmp_path.iterdir())
+    for path in tmp_path.iterdir():
+        assert (committed / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_rag_eval_scores_the_news_kinds_as_their_own_types(capsys):
+    from rag.cli import main
+
+    code = main(["eval", "--dataset", str(DATASET), "--corpus", str(REPO / "eval" / "news_corpus"), "--json",
+                 "--embedder", "offline"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and set(result["by_type"]) >= NEWS_TYPES
+    assert result["summary"]["answer_accuracy"] >= 0.80  # 0.842 when written (offline embedder)
+    assert result["by_type"]["outlet"]["answer_accuracy"] == 1.0
