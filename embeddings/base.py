@@ -21,6 +21,10 @@ class Embedder(Embeddings):
     #: A stable identity: two embedders with the same id give the same vectors.
     id: str
     dimension: int
+    #: sha256 of the model's weights file (for the index manifest); None when there is none or it is unknown.
+    model_sha256: str | None = None
+    #: What computes the vectors: "offline", "torch" (sentence-transformers) or "onnxruntime".
+    backend: str = ""
     #: Weight of this embedder's ranking when fused with BM25 by reciprocal rank.
     fusion_weight: float = 1.0
 
