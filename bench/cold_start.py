@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,10 +61,18 @@ FAST_PROCESS = ("import embeddings, sys; e = embeddings.create_embedder('auto');
                 " e.encode_query(sys.argv[1]); assert 'torch' not in sys.modules")
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(args: list[str], env: dict[str, str], cpu: list[float] | None = None) -> tuple[float, str]:
+    """Wall seconds and stdout of one process; its CPU seconds (user + sys) appended to `cpu`."""
+    cpu_before, started = _children_cpu(), time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO)
     elapsed = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(_children_cpu() - cpu_before)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args[:3])} failed:\n{done.stderr[-2000:]}")
     return elapsed, done.stdout
@@ -78,8 +87,11 @@ def median_stages(code: str, env: dict[str, str], repeat: int) -> tuple[list[flo
     return [statistics.median(col) for col in zip(*runs)], statistics.median(walls)
 
 
-def median_wall(args: list[str], env: dict[str, str], repeat: int) -> float:
-    return statistics.median(run(args, env)[0] for _ in range(repeat))
+def median_wall(args: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds of `repeat` runs."""
+    cpu: list[float] = []
+    walls = [run(args, env, cpu)[0] for _ in range(repeat)]
+    return statistics.median(walls), statistics.median(cpu)
 
 
 def main() -> None:
@@ -108,23 +120,25 @@ def main() -> None:
         print(f"| onnx (auto) | {name} | {s:.3f} |")
     print(f"| onnx (auto) | **whole process** | **{onnx_wall:.3f}** |")
 
-    print("\n| whole process | seconds |")
-    print("|---|---|")
-    baseline = median_wall([sys.executable, "-c", "pass"], env, args.repeat)
-    st_import = median_wall([sys.executable, "-c", "import sentence_transformers"], env, args.repeat)
-    fast = median_wall([sys.executable, "-c", FAST_PROCESS, QUESTION], env, args.repeat)
-    print(f"| `python -c pass` | {baseline:.3f} |")
-    print(f"| `python -c 'import sentence_transformers'` | {st_import:.3f} |")
-    print(f"| create_embedder('auto') + one encode_query (no torch) | {fast:.3f} |")
+    print("\n| whole process | wall s | CPU s (user+sys) |")
+    print("|---|---|---|")
+    rows = [("`python -c pass`", [sys.executable, "-c", "pass"]),
+            ("`python -c 'import sentence_transformers'`", [sys.executable, "-c", "import sentence_transformers"]),
+            ("create_embedder('auto') + one encode_query (no torch)", [sys.executable, "-c", FAST_PROCESS, QUESTION])]
+    figures = {}
+    for name, command in rows:
+        figures[name] = median_wall(command, env, args.repeat)
+        print(f"| {name} | {figures[name][0]:.3f} | {figures[name][1]:.3f} |")
     if not args.no_rag:
         with tempfile.TemporaryDirectory() as tmp:
             index = str(Path(tmp) / "index")
             run([sys.executable, "-m", "rag", "--index", index, "ingest", str(REPO / "seeds"), "-q"], env)
-            ask = median_wall([sys.executable, "-m", "rag", "--index", index, "ask", QUESTION], env, args.repeat)
+            wall, cpu = median_wall([sys.executable, "-m", "rag", "--index", index, "ask", QUESTION], env, args.repeat)
             spec = json.loads((Path(index) / "manifest.json").read_text(encoding="utf-8"))["embedder_spec"]
-        print(f"| `rag ask` (seed index, embedder spec {spec}) | {ask:.3f} |")
-    print(f"\nfast embedder process / import sentence_transformers: {fast / st_import:.2f}")
-
+        print(f"| `rag ask` (seed index, embedder spec {spec}) | {wall:.3f} | {cpu:.3f} |")
+    fast, st_import = figures[rows[2][0]], figures[rows[1][0]]
+    print(f"\nfast embedder process / import sentence_transformers: wall {fast[0] / st_import[0]:.2f}, CPU {fast[1] / st_import[1]:.2f}")
+    print(f"(load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
 
 if __name__ == "__main__":
     main()
