@@ -42,6 +42,15 @@ class Embedder(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.encode_query(text).tolist()  # type: ignore[no-any-return]
 
+    def describe(self) -> dict[str, object]:
+        """What to report and record (CLI info, UI, eval report, index manifest)."""
+        info: dict[str, object] = {"id": self.id, "spec": self.spec, "backend": self.backend,
+                                   "dimension": self.dimension, "model_sha256": self.model_sha256}
+        location = getattr(self, "location", None)
+        if location is not None:
+            info.update(model_source=location.source, model_path=str(location.path))
+        return info
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id!r})"
 

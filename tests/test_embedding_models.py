@@ -209,6 +209,15 @@ def test_the_onnx_path_matches_the_torch_path_on_a_tiny_model(tiny_model: Path, 
     assert np.array_equal(again.encode_documents(texts), docs_fast)
 
 
+def test_describe_says_what_to_record(tiny_model: Path):
+    pytest.importorskip("onnxruntime")
+    e = create_embedder(f"onnx:{tiny_model}")
+    assert e.describe() == {"id": e.id, "spec": e.spec, "backend": "onnxruntime", "dimension": 32,
+                            "model_sha256": embeddings.cache.sha256_file(tiny_model / "model.safetensors"),
+                            "model_source": "local", "model_path": str(tiny_model.resolve())}
+    assert create_embedder("offline").describe()["model_sha256"] is None
+
+
 def test_the_onnx_path_imports_no_torch(tiny_model: Path, _private_cache: Path):
     pytest.importorskip("onnxruntime")
     create_embedder(f"onnx:{tiny_model}")  # the export, made here
