@@ -74,25 +74,36 @@ def corpus(n_chunks: int) -> list[str]:
     return out
 
 
-def rate(embedder: Embedder, texts: list[str]) -> float:
-    embedder.encode_documents(texts[:32])  # warm up
-    started = time.perf_counter()
-    for i in range(0, len(texts), 256):
-        embedder.encode_documents(texts[i : i + 256])
-    return len(texts) / (time.perf_counter() - started)
+def rates(embedders: list[Embedder], texts: list[str], batch: int = 64) -> list[float]:
+    """texts/s of each embedder, batch by batch in turn, so that other load on the machine
+    falls on all of them alike."""
+    for e in embedders:
+        e.encode_documents(texts[:32])  # warm up
+    spent = [0.0] * len(embedders)
+    for i in range(0, len(texts), batch):
+        for k, e in enumerate(embedders):
+            started = time.perf_counter()
+            e.encode_documents(texts[i : i + batch])
+            spent[k] += time.perf_counter() - started
+    return [len(texts) / s for s in spent]
 
 
-def query_latency_ms(embedder: Embedder, queries: list[str]) -> tuple[float, float]:
-    """p50 and p95 of one warm encode_query, in milliseconds."""
-    for q in queries[:5]:
-        embedder.encode_query(q)
-    times = []
+def query_latencies_ms(embedders: list[Embedder], queries: list[str]) -> list[tuple[float, float]]:
+    """p50 and p95 of one warm encode_query per embedder, in ms (queries taken in turn)."""
+    for e in embedders:
+        for q in queries[:5]:
+            e.encode_query(q)
+    times: list[list[float]] = [[] for _ in embedders]
     for q in queries:
-        started = time.perf_counter()
-        embedder.encode_query(q)
-        times.append(1000 * (time.perf_counter() - started))
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+        for k, e in enumerate(embedders):
+            started = time.perf_counter()
+            e.encode_query(q)
+            times[k].append(1000 * (time.perf_counter() - started))
+    out = []
+    for t in times:
+        t.sort()
+        out.append((statistics.median(t), t[int(0.95 * (len(t) - 1))]))
+    return out
 
 
 def main() -> None:
@@ -118,19 +129,23 @@ def main() -> None:
         torch_embedder = create_embedder(f"st:{target}")
         onnx_1 = OnnxEmbedder(torch_embedder.location or target, threads=1)
         onnx_2 = OnnxEmbedder(torch_embedder.location or target, threads=2)
-        rows = [("offline (hash-v1, 768)", create_embedder("offline"), None),
-                (f"{label}, torch CPU ({_torch_threads()} threads)", torch_embedder, args.minilm_chunks),
-                (f"{label}, onnxruntime, 1 thread", onnx_1, args.minilm_chunks),
-                (f"{label}, onnxruntime, 2 threads", onnx_2, args.minilm_chunks)]
-        print(f"(load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; other processes on the machine skew every figure)\n")
-        print(f"| embedder | seed chunks (texts/s) | 10,000-chunk corpus (texts/s) | one query p50 / p95 (ms) |")
+        names = [f"{label}, torch CPU ({_torch_threads()} threads)", f"{label}, onnxruntime, 1 thread",
+                 f"{label}, onnxruntime, 2 threads"]
+        models = [torch_embedder, onnx_1, onnx_2]
+        print(f"(load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; other processes on the machine"
+              " skew every figure; the three MiniLM rows are timed batch by batch in turn)\n")
+        print("| embedder | seed chunks (texts/s) | 10,000-chunk corpus (texts/s) | one query p50 / p95 (ms) |")
         print("|---|---|---|---|")
-        for name, embedder, n in rows:
-            p50, p95 = query_latency_ms(embedder, queries)
-            part = big if n is None else big[:n]
-            first = "" if n is None else f" (first {n:,})"
-            print(f"| {name} | {rate(embedder, seed_chunks * 20):,.1f} | {rate(embedder, part):,.1f}{first} |"
-                  f" {p50:.1f} / {p95:.1f} |")
+        offline = create_embedder("offline")
+        (p50, p95), = query_latencies_ms([offline], queries)
+        print(f"| offline (hash-v1, 768) | {rates([offline], seed_chunks * 20)[0]:,.0f} | {rates([offline], big)[0]:,.0f} |"
+              f" {p50:.1f} / {p95:.1f} |")
+        seeds_rates = rates(models, seed_chunks * 10)
+        corpus_rates = rates(models, big[: args.minilm_chunks])
+        latencies = query_latencies_ms(models, queries)
+        for name, a, b, (p50, p95) in zip(names, seeds_rates, corpus_rates, latencies):
+            print(f"| {name} | {a:,.1f} | {b:,.1f} (first {args.minilm_chunks:,}) | {p50:.1f} / {p95:.1f} |")
+        print(f"(load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
         probe = big[:64]
         cos = (onnx_2.encode_documents(probe) * torch_embedder.encode_documents(probe)).sum(axis=1)
         print(f"\nonnx vs torch on {len(probe)} chunks: min cosine {cos.min():.6f}; ids equal: {onnx_2.id == torch_embedder.id}")
