@@ -25,7 +25,8 @@ examples:
   rag ui                                 open the web UI on http://127.0.0.1:7860
   rag info                               what the index holds
 
-The index lives in ./.rag-index unless --index or RAG_INDEX names another directory.
+The index lives in ./.rag-index unless --index or RAG_INDEX names another directory, or a
+Milvus collection: --index milvus://HOST:PORT/NAME (install '.[milvus]').
 """
 
 COMMANDS = ("ingest", "ask", "chat", "eval", "ui", "info")
@@ -39,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rag {__version__}")
-    parser.add_argument("--index", metavar="DIR", help="index directory (default: $RAG_INDEX or ./.rag-index)")
+    parser.add_argument("--index", metavar="DIR|URI",
+                        help="index directory or milvus://HOST:PORT/NAME (default: $RAG_INDEX or ./.rag-index)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (ingest_cmd, ask_cmd, eval_cmd, ui_cmd, info_cmd):
         module.register(sub)

@@ -86,7 +86,7 @@ DEFAULT_PORT = 19530
 #: Article text is stored in pieces this long: 4 bytes per character at most, under 65,535.
 PIECE_CHARS = 16_000
 VARCHAR_BYTES = 65_535
-#: Chunk rows buffered by a writer before they are sent.
+#: Chunk rows buffered by a writer before they are sent ($RAG_MILVUS_FLUSH_ROWS).
 FLUSH_ROWS = 1_000
 #: A query returns at most this many rows (Milvus' limit).
 QUERY_WINDOW = 16_384
@@ -113,7 +113,7 @@ def chunk_id_for(document_id: int, ordinal: int) -> int:
 
 def chunk_terms(text: str) -> list[str]:
     """The distinct stems of a chunk, as the embedded store's FTS5 vocabulary counts them."""
-    out = [t for t in dict.fromkeys(text_terms(text)) if len(t.encode("utf-8")) <= TERM_BYTES]
+    out = [t for t in dict.fromkeys(text_terms(text)) if t and len(t.encode("utf-8")) <= TERM_BYTES]
     return out[:MAX_TERMS]
 
 
@@ -536,7 +536,7 @@ class MilvusWriter(StoreWriter):
             "chunks": len(chunks), "ingested_at": time.time_ns(), "_v": [0.0, 1.0],
         }
         self.added_chunks[doc_id] = list(chunks)
-        if len(self.pending_chunks) >= FLUSH_ROWS:
+        if len(self.pending_chunks) >= int(os.environ.get("RAG_MILVUS_FLUSH_ROWS", FLUSH_ROWS)):
             self.flush()
         return ids
 
