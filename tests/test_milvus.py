@@ -22,6 +22,7 @@ from rag.cli import main
 from .conftest import REPO, SEEDS
 
 QUESTIONS = REPO / "eval" / "seed_questions.jsonl"
+pytestmark = pytest.mark.milvus
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -204,3 +205,18 @@ def test_bm25_on_an_empty_collection_returns_nothing(milvus_index: str):
         assert store.counts() == (0, 0)
         assert store.lexical_search("Wakefield flood", 5) == []
         assert store.hybrid_search("Wakefield flood", np.ones(8, np.float32) / 8**0.5, 5).order == []
+
+
+def test_ui_uploads_to_a_remote_index_go_to_a_local_folder(milvus_index: str, tmp_path: Path, monkeypatch):
+    from rag.ui.uploads import add_files, uploads_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    name = milvus_index.rsplit("/", 1)[1]
+    assert uploads_dir(milvus_index) == tmp_path / "home" / ".cache" / "rag-news" / "uploads" / name
+    monkeypatch.setenv("RAG_UPLOADS_DIR", str(tmp_path / "up"))
+    assert uploads_dir(milvus_index) == tmp_path / "up"
+    assert uploads_dir(tmp_path / "ix") == tmp_path / "ix" / "uploads"
+    seed = sorted(SEEDS.iterdir())[0]
+    result = add_files([(seed, "My Article.txt")], milvus_index)
+    assert result.added == ["My_Article.txt"] and result.error is None and result.documents_after == 1
+    assert (tmp_path / "up" / "My_Article.txt").exists()

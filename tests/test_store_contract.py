@@ -30,7 +30,7 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], StoreBackend]] = {
 }
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.milvus] if name == "milvus" else []) for name in sorted(BACKENDS)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
     return BACKENDS[request.param](request, tmp_path)
 
