@@ -16,8 +16,8 @@ Collections of index NAME (generation G is bumped by `--rebuild`):
 
 Ids are client-assigned 63-bit hashes: document_id of (source, fingerprint), chunk_id of
 (document_id, ordinal). So two ingest workers never collide, re-ingesting an unchanged file
-writes nothing, and writing the same version twice (two workers, or a retry after a crash)
-upserts the same rows instead of duplicating them.
+writes nothing, and writing a version whose rows are already there (two workers ingesting the
+same file, or a retry after a crash) upserts the same rows instead of duplicating them.
 
 Atomicity. Milvus has no multi-row transactions. A writer buffers its changes; chunk and text
 rows go to the server in batches while the `with` block runs, but are invisible to readers
@@ -69,7 +69,7 @@ from rag.store.base import (
     fused_hits,
 )
 from rag.store.database import query_tokens
-from rag.text.terms import terms as text_terms
+from rag.text.terms import STOP_WORDS, stem, words
 
 try:
     import pymilvus
@@ -93,6 +93,9 @@ QUERY_WINDOW = 16_384
 TERM_BYTES = 64
 MAX_TERMS = 4_096
 ID_SPACE = 1 << 63
+#: pymilvus (2.5.18, 2.6.17) fails to decode an *empty* query result from a collection with an
+#: ARRAY field (the chunks' terms) as served by milvus-lite 2.5.1: that error means "no rows".
+EMPTY_ARRAY_RESULT = "Unsupported data type: 0"
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,180}$")
 CHUNK_FIELDS = ["chunk_id", "document_id", "ordinal", "start", "end", "text"]
 DOC_FIELDS = ["document_id", "source", "title", "outlet", "published", "fingerprint", "chunks", "ingested_at"]
@@ -112,8 +115,12 @@ def chunk_id_for(document_id: int, ordinal: int) -> int:
 
 
 def chunk_terms(text: str) -> list[str]:
-    """The distinct stems of a chunk, as the embedded store's FTS5 vocabulary counts them."""
-    out = [t for t in dict.fromkeys(text_terms(text)) if t and len(t.encode("utf-8")) <= TERM_BYTES]
+    """The distinct stems of a chunk's words, stop words left out: the terms whose chunk counts
+    the rerank and the answerer ask for (`content_terms` of a question never holds a stop word).
+    As the embedded store's FTS5 vocabulary counts them, except that a stem reached only through
+    a stop word ("named" -> "name") is not counted for that chunk."""
+    out = [t for t in dict.fromkeys(stem(w) for w in words(text) if w not in STOP_WORDS)
+           if t and len(t.encode("utf-8")) <= TERM_BYTES]
     return out[:MAX_TERMS]
 
 
@@ -175,8 +182,13 @@ class _Connection:
 
     def query(self, collection: str, expr: str, fields: list[str], limit: int | None = None) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"limit": limit} if limit else {}
-        return list(self.call(f"query {collection}", self.client.query, collection, filter=expr,
-                              output_fields=fields, consistency_level=_consistency(), **kwargs))
+        try:
+            return list(self.client.query(collection, filter=expr, output_fields=fields,
+                                          consistency_level=_consistency(), **kwargs))
+        except MilvusException as exc:
+            if EMPTY_ARRAY_RESULT in str(exc):
+                return []
+            raise RagError(f"Milvus at {self.uri}: query {collection} failed ({_reason(exc)})") from None
 
     def count(self, collection: str, expr: str = "") -> int:
         rows = self.call(f"count {collection}", self.client.query, collection, filter=expr,
@@ -547,14 +559,28 @@ class MilvusWriter(StoreWriter):
     # -- sending ----------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Send buffered chunk and text rows: invisible to readers until their document row lands."""
-        if self.pending_chunks:
-            self.conn.call("write chunks", self.conn.client.upsert, self.chunks_name, self.pending_chunks)
-            self.pending_chunks = []
-            self.added_vectors = {}  # reread from the server when asked
-        if self.pending_text:
-            self.conn.call("write text", self.conn.client.upsert, self.text_name, self.pending_text)
-            self.pending_text = []
+        """Send buffered chunk and text rows: invisible to readers until their document row lands.
+
+        Rows are inserted (much cheaper than upsert); the rows of a document that already has
+        rows on the server (the same version written by another worker, or left by a write that
+        died) are upserted instead, so an id is never stored twice."""
+        if not self.pending_chunks and not self.pending_text:
+            return
+        doc_ids = sorted({r["document_id"] for r in self.pending_chunks} | {r["document_id"] for r in self.pending_text})
+        present: set[int] = set()
+        for i in range(0, len(doc_ids), 1000):
+            expr = f"document_id in {_ids(doc_ids[i:i + 1000])}"
+            for name in (self.chunks_name, self.text_name):
+                present |= {int(r["document_id"]) for r in self.conn.query(name, expr, ["document_id"], limit=QUERY_WINDOW)}
+        for name, rows in ((self.chunks_name, self.pending_chunks), (self.text_name, self.pending_text)):
+            fresh = [r for r in rows if r["document_id"] not in present]
+            again = [r for r in rows if r["document_id"] in present]
+            for i in range(0, len(fresh), FLUSH_ROWS):
+                self.conn.call(f"write {name}", self.conn.client.insert, name, fresh[i : i + FLUSH_ROWS])
+            for i in range(0, len(again), FLUSH_ROWS):
+                self.conn.call(f"write {name}", self.conn.client.upsert, name, again[i : i + FLUSH_ROWS])
+        self.pending_chunks, self.pending_text = [], []
+        self.added_vectors = {}  # reread from the server when asked
 
     def commit(self) -> None:
         self.flush()
