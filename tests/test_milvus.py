@@ -220,3 +220,21 @@ def test_ui_uploads_to_a_remote_index_go_to_a_local_folder(milvus_index: str, tm
     result = add_files([(seed, "My Article.txt")], milvus_index)
     assert result.added == ["My_Article.txt"] and result.error is None and result.documents_after == 1
     assert (tmp_path / "up" / "My_Article.txt").exists()
+
+
+def test_eval_and_the_langchain_retriever_work_on_a_milvus_index(capsys, milvus_index: str, tmp_path: Path):
+    assert run(capsys, "--index", milvus_index, "ingest", str(SEEDS), "-q")[0] == 0
+    embedded = str(tmp_path / "embedded")
+    assert run(capsys, "--index", embedded, "ingest", str(SEEDS), "-q")[0] == 0
+    summaries = []
+    for index in (embedded, milvus_index):
+        code, out, err = run(capsys, "--index", index, "eval", "--use-index", "--limit", "20", "--json")
+        assert code == 0, err
+        summaries.append({k: v for k, v in json.loads(out)["summary"].items() if "latency" not in k})
+    assert summaries[0] == summaries[1]
+
+    from rag.retrieve.langchain import RagRetriever
+
+    docs = RagRetriever.from_index(milvus_index, k=3).invoke("How many children were abused in Rotherham?")
+    assert len(docs) == 3 and all(d.metadata["source"].endswith(".txt") for d in docs)
+    assert "1,400" in " ".join(d.page_content for d in docs)

@@ -737,13 +737,24 @@ class MilvusBackend(StoreBackend):
 
     @staticmethod
     def _create_one(conn: _Connection, name: str, schema: Any, index: Any) -> bool:
+        """Create and load one collection. On a cluster, $RAG_MILVUS_SHARDS sets its shards (write
+        parallelism; fixed at creation) and $RAG_MILVUS_REPLICAS its in-memory replicas (query
+        throughput and availability; needs that many query nodes)."""
+        extra: dict[str, Any] = {}
+        if int(os.environ.get("RAG_MILVUS_SHARDS", "0") or 0) > 1:
+            extra["num_shards"] = int(os.environ["RAG_MILVUS_SHARDS"])
         try:
-            conn.client.create_collection(name, schema=schema, index_params=index, consistency_level=_consistency())
-            return True
+            conn.client.create_collection(name, schema=schema, index_params=index, consistency_level=_consistency(),
+                                          **extra)
         except MilvusException as exc:
             if conn.has(name):  # another writer created it first
                 return False
             raise RagError(f"Milvus at {conn.uri}: creating {name} failed ({_reason(exc)})") from None
+        replicas = int(os.environ.get("RAG_MILVUS_REPLICAS", "0") or 0)
+        if replicas > 1:
+            conn.call(f"release {name}", conn.client.release_collection, name)
+            conn.call(f"load {name} with {replicas} replicas", conn.client.load_collection, name, replica_number=replicas)
+        return True
 
     @staticmethod
     def _scalar_indexes(conn: _Connection, name: str, fields: list[tuple[str, str]]) -> None:
