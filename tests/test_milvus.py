@@ -238,3 +238,33 @@ def test_eval_and_the_langchain_retriever_work_on_a_milvus_index(capsys, milvus_
     docs = RagRetriever.from_index(milvus_index, k=3).invoke("How many children were abused in Rotherham?")
     assert len(docs) == 3 and all(d.metadata["source"].endswith(".txt") for d in docs)
     assert "1,400" in " ".join(d.page_content for d in docs)
+
+
+def test_rows_sent_before_commit_are_invisible_and_taken_back_on_failure(milvus_index: str, monkeypatch):
+    import numpy as np
+
+    from rag.store.milvus import MilvusBackend
+
+    from .store_contract import SETTINGS, fill, rows_for, unit
+
+    monkeypatch.setenv("RAG_MILVUS_FLUSH_ROWS", "1")  # every chunk goes to the server at once
+    backend = MilvusBackend(milvus_index)
+    fill(backend)
+    with backend.open() as store:
+        before = store.counts()
+    text = "Zanzibar ferries sailed at dawn. Harbour officials counted 900 passengers."
+    rows = rows_for(text)
+    with pytest.raises(RuntimeError):
+        with backend.writer(SETTINGS) as w:
+            w.add_document(source="z.txt", title="Ferries", outlet=None, published=None, fingerprint="fz", text=text,
+                           chunks=rows, vectors=np.vstack([unit(500 + i) for i in range(len(rows))]))
+            with backend.open() as reader:  # sent, not committed: a reader sees none of it
+                assert reader.counts()[1] == before[1] + len(rows)  # the rows are there...
+                hits = reader.lexical_search("Zanzibar ferries", 5)
+                assert hits == [] and reader.get_chunks(w.chunk_hashes(document_id=next(iter(
+                    d.id for d in w.documents().values() if d.source == "z.txt"))).values()) == {}
+                assert "z.txt" not in reader.documents()
+            raise RuntimeError("crash after the chunks were sent")
+    with backend.open() as store:
+        assert store.counts() == before  # ...and taken back
+        assert store.lexical_search("Zanzibar", 5) == []

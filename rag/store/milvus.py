@@ -41,6 +41,7 @@ a write that commits while it is open becomes visible to it, one document at a t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -149,6 +150,9 @@ def parse_location(location: str) -> tuple[str, str]:
     return f"{scheme}://{parts.hostname}:{port}", name
 
 
+_ALIASES = itertools.count()
+
+
 def _consistency() -> str:
     return os.environ.get("RAG_MILVUS_CONSISTENCY", "Strong")
 
@@ -161,7 +165,10 @@ class _Connection:
         self.uri, self.name = parse_location(location)
         timeout = float(os.environ.get("RAG_MILVUS_TIMEOUT", "10"))
         try:
-            self.client = MilvusClient(uri=self.uri, token=os.environ.get("RAG_MILVUS_TOKEN", ""), timeout=timeout)
+            # Our own connection alias: pymilvus shares one connection among clients of the same
+            # URI, and closing any of them (a reader) would close it under the others (a writer).
+            self.client = MilvusClient(uri=self.uri, token=os.environ.get("RAG_MILVUS_TOKEN", ""), timeout=timeout,
+                                       alias=f"rag-{os.getpid()}-{next(_ALIASES)}")
         except MilvusException as exc:
             raise RagError(f"cannot reach Milvus at {self.uri} ({_reason(exc)}); is the server running?") from None
         self.meta_name = f"{self.name}_meta"
@@ -654,7 +661,7 @@ class MilvusBackend(StoreBackend):
         if rebuild and generation != old_generation:
             self._drop(conn, generation)  # leftovers of a rebuild that was killed
         created = self._create(conn, generation, settings.dimension)
-        writer = MilvusWriter(conn, generation, settings.dimension, empty=rebuild or meta is None)
+        writer = MilvusWriter(conn, generation, settings.dimension, empty=rebuild)
         try:
             yield writer
             writer.commit()

@@ -81,7 +81,7 @@ class LocalMilvus:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     pass
-                client = MilvusClient(uri=f"http://{self.address}", timeout=5)
+                client = MilvusClient(uri=f"http://{self.address}", timeout=5, alias=f"rag-local-{self.port}")
                 client.list_collections()
                 client.close()
                 return
