@@ -16,6 +16,7 @@ Embedders: offline (always), and the packaged all-MiniLM-L6-v2 (st:PATH) when it
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -60,6 +61,7 @@ def main() -> int:
     parser.add_argument("--uri", help="milvus://HOST:PORT of a running server (default: start milvus-lite)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "backends_squad.md")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so a killed run still stops its engine
     dataset = args.dataset or next((p for p in CANDIDATES if p.exists()), None)
     if dataset is None:
         parser.error("no SQuAD file found; give its path")

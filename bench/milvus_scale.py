@@ -20,6 +20,7 @@ points the same run at a real cluster instead.
 from __future__ import annotations
 
 import argparse
+import signal
 import json
 import multiprocessing as mp
 import os
@@ -198,6 +199,7 @@ def main() -> None:
     parser.add_argument("--engine-threads", default="1", help="OMP_NUM_THREADS for the milvus-lite engine")
     parser.add_argument("--out", type=Path, help="write the results as JSON here too")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so a killed run still stops its engine
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     with tempfile.TemporaryDirectory(prefix="milvus-scale-") as tmp:
