@@ -2,7 +2,8 @@
 # Set up ./.venv for this project: the CPU build of torch first (an unpinned torch would pull
 # several GB of CUDA packages), then the project itself.
 #   ./bootstrap.sh        the assistant
-#   ./bootstrap.sh test   plus test tools, and Debian's Chromium for the browser tests
+#   ./bootstrap.sh test   plus test tools (with the Milvus engine, milvus-lite 2.5.1, for the
+#                         milvus tests), and Debian's Chromium for the browser tests
 # Re-running is cheap: nothing is reinstalled unless pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -168,4 +168,27 @@ def check_searches_stay_within_the_documents_asked_for(backend: StoreBackend) ->
         assert store.hybrid_search("council", unit(0), 5, within=only_b).order[0] in ids["b.txt"]
 
 
+def check_metadata_signatures_and_groups_round_trip(backend: StoreBackend) -> None:
+    with backend.writer(SETTINGS) as w:
+        for name, sig in (("x.txt", b"\x01" * 16), ("y.txt", b"\x02" * 16), ("z.txt", None)):
+            rows = rows_for("One sentence here. Another one there.")
+            w.add_document(source=name, title=name, outlet=None, published=None, fingerprint=name,
+                           text="One sentence here. Another one there.", chunks=rows,
+                           vectors=np.vstack([unit(i) for i in range(len(rows))]),
+                           authors=("Jane Smith", "John Doe"), url=f"https://example.org/{name}", signature=sig)
+        ids = {d.source: d.id for d in w.documents().values()}
+        assert w.signatures() == {ids["x.txt"]: b"\x01" * 16, ids["y.txt"]: b"\x02" * 16}
+        w.set_groups({ids["x.txt"]: ids["x.txt"], ids["y.txt"]: ids["x.txt"], ids["z.txt"]: None})
+    with backend.open() as store:
+        docs = store.documents()
+        assert docs["x.txt"].authors == ("Jane Smith", "John Doe") and docs["x.txt"].url == "https://example.org/x.txt"
+        assert docs["x.txt"].group == docs["y.txt"].group == docs["x.txt"].id and docs["z.txt"].group is None
+        assert store.info()["syndicated"] == [["x.txt", "y.txt"]]
+    with backend.writer(SETTINGS) as w:  # regrouping documents written earlier
+        ids = {d.source: d.id for d in w.documents().values()}
+        w.set_groups({ids["x.txt"]: None, ids["y.txt"]: None, ids["z.txt"]: None})
+    with backend.open() as store:
+        assert all(d.group is None for d in store.documents().values())
+
+
 CHECKS = [v for k, v in sorted(globals().items()) if k.startswith("check_")]

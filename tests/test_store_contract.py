@@ -17,12 +17,22 @@ def embedded(tmp_path: Path) -> StoreBackend:
     return EmbeddedBackend(tmp_path / "index")
 
 
-BACKENDS: dict[str, Callable[[Path], StoreBackend]] = {"embedded": embedded}
+def milvus(request: pytest.FixtureRequest) -> StoreBackend:
+    """A fresh collection name on the session's real Milvus engine (skips when not installed)."""
+    from rag.store.milvus import MilvusBackend
+
+    return MilvusBackend(request.getfixturevalue("milvus_index"))
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], StoreBackend]] = {
+    "embedded": lambda request, tmp_path: embedded(tmp_path),
+    "milvus": lambda request, tmp_path: milvus(request),
+}
+
+
+@pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.milvus] if name == "milvus" else []) for name in sorted(BACKENDS)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](request, tmp_path)
 
 
 @pytest.mark.parametrize("check", store_contract.CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))

@@ -25,7 +25,8 @@ examples:
   rag ui                                 open the web UI on http://127.0.0.1:7860
   rag info                               what the index holds
 
-The index lives in ./.rag-index unless --index or RAG_INDEX names another directory.
+The index lives in ./.rag-index unless --index or RAG_INDEX names another directory, or a
+Milvus collection: --index milvus://HOST:PORT/NAME (install '.[milvus]').
 """
 
 COMMANDS = ("ingest", "ask", "chat", "eval", "ui", "info")
@@ -51,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_global_options(parser: "argparse.ArgumentParser | argparse._ArgumentGroup", *, default: object) -> None:
-    parser.add_argument("--index", metavar="DIR", default=default,
-                        help="index directory (default: $RAG_INDEX or ./.rag-index)")
+    parser.add_argument("--index", metavar="DIR|URI", default=default,
+                        help="index directory or milvus://HOST:PORT/NAME (default: $RAG_INDEX or ./.rag-index)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,14 +34,22 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(info)
         return 0
-    size = int(info["size_bytes"])  # type: ignore[arg-type]
-    where = f"generation {info['generation']}, schema {info['schema_version']}" if info["backend"] == "embedded" else info["backend"]
-    print(f"Index:     {info['index']} ({where})")
+    if info["backend"] == "milvus":
+        print(f"Index:     {info['index']} (milvus, schema {info.get('schema_version')},"
+              f" generation {info.get('generation')})")
+        print(f"Server:    {info.get('uri')}   Collection: {info.get('collection')}"
+              f"   consistency {info.get('consistency')}")
+    else:
+        print(f"Index:     {info['index']} (generation {info.get('generation')}, schema {info.get('schema_version')})")
     print(f"Documents: {info['documents']}   Chunks: {info['chunks']}"
           f" ({info['chunk_size']} chars, {info['chunk_overlap']} overlap)")
     print(f"Embedder:  {info['embedder']} (dimension {info['dimension']})")
-    print(f"Vectors:   FAISS {info['index_type']}   Size on disk: {size / 1024:.1f} KiB")
-    print(f"Built:     {info['built_at']}")
+    if info["backend"] == "milvus":
+        print(f"Vectors:   Milvus {info.get('index_type')}   BM25: Milvus (english analyzer)")
+    else:
+        size = int(info.get("size_bytes") or 0)
+        print(f"Vectors:   FAISS {info.get('index_type')}   Size on disk: {size / 1024:.1f} KiB")
+    print(f"Built:     {info.get('built_at')}")
     for s in info["sources"]:  # type: ignore[attr-defined]
         extra = ", ".join(x for x in (s["outlet"], s["published"]) if x)
         print(f"  - {s['title']}  [{s['source']}]" + (f" ({extra})" if extra else ""))

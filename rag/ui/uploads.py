@@ -5,11 +5,14 @@ A file is accepted only if its extension is on the allow-list, it is at most
 or text-less files are refused with the loader's own reason). Accepted files are copied into
 `<index>/uploads/` under a cleaned-up name and that folder is ingested; the ingest publishes a
 new index generation atomically, so a failure leaves the previous index as it was, and a
-replaced upload is put back.
+replaced upload is put back. A remote index (milvus://...) has no directory here: its uploads
+go to $RAG_UPLOADS_DIR, else ~/.cache/rag-news/uploads/<NAME> on the machine running the UI
+(the index keeps each upload's text, so only this machine needs the files).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -21,7 +24,7 @@ from rag.errors import RagError
 from rag.ingest.cleaning import clean_news_text
 from rag.ingest.loading import Skipped, read_document
 from rag.ingest.pipeline import ingest
-from rag.store.factory import backend_for
+from rag.store.factory import backend_for, is_remote
 
 #: What the UI accepts (the loader reads all of these).
 ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -46,6 +49,16 @@ class UploadResult:
         if self.documents_after is not None:
             out.append(f"The index now holds {self.documents_after} document(s).")
         return out or ["No files given."]
+
+
+def uploads_dir(index: Path | str) -> Path:
+    """Where uploaded files are kept for the index at `index`."""
+    if not is_remote(index):
+        return Path(index) / UPLOADS_DIRNAME
+    if os.environ.get("RAG_UPLOADS_DIR"):
+        return Path(os.environ["RAG_UPLOADS_DIR"])
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(index).rstrip("/").rsplit("/", 1)[-1]) or "index"
+    return Path.home() / ".cache" / "rag-news" / UPLOADS_DIRNAME / name
 
 
 def safe_name(name: str) -> str:
@@ -94,7 +107,7 @@ def check_file(path: Path, name: str | None = None) -> str | None:
 
 def add_files(
     files: Sequence[tuple[Path, str]],
-    index_dir: Path,
+    index_dir: Path | str,
     *,
     progress: Callable[[float, str], None] = lambda fraction, message: None,
 ) -> UploadResult:
@@ -125,9 +138,9 @@ def add_files(
         result.documents_after = result.documents_before
         return result
 
-    uploads = index_dir / UPLOADS_DIRNAME
+    uploads = uploads_dir(index_dir)
     uploads.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="rag-upload-backup-", dir=index_dir) as backup_dir:
+    with tempfile.TemporaryDirectory(prefix="rag-upload-backup-", dir=uploads.parent) as backup_dir:
         backups: dict[Path, Path] = {}
         placed: list[Path] = []
         try:
