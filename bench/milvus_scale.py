@@ -20,11 +20,9 @@ points the same run at a real cluster instead.
 from __future__ import annotations
 
 import argparse
-import signal
 import json
 import multiprocessing as mp
-import os
-import statistics
+import signal
 import sys
 import tempfile
 import time
@@ -36,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from rag.store.base import ChunkRow, IndexSettings, StoreBackend  # noqa: E402
+from rag.store.base import ChunkRow, IndexSettings  # noqa: E402
 
 DIM = 384
 PER_DOC = 20

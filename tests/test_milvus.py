@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +136,7 @@ def test_two_ingest_processes_writing_one_collection_lose_and_duplicate_nothing(
 
 
 def test_bad_uri_is_one_line_and_touches_nothing(capsys, tmp_path: Path):
+    pytest.importorskip("pymilvus", reason="the Milvus backend needs pymilvus (pip install -e '.[milvus]')")
     for uri in ("milvus://127.0.0.1:19530/", "milvus://127.0.0.1:19530/bad-name", "milvus://127.0.0.1:notaport/x",
                 "milvus://127.0.0.1:19530/1starts_with_digit"):
         code, out, err = run(capsys, "--index", uri, "info")
@@ -146,6 +146,7 @@ def test_bad_uri_is_one_line_and_touches_nothing(capsys, tmp_path: Path):
 
 
 def test_a_server_that_is_down_is_one_line(capsys, monkeypatch, tmp_path: Path):
+    pytest.importorskip("pymilvus", reason="the Milvus backend needs pymilvus (pip install -e '.[milvus]')")
     from rag.store.milvus_local import free_port
 
     monkeypatch.setenv("RAG_MILVUS_TIMEOUT", "1")

@@ -7,8 +7,9 @@ Collections of index NAME (generation G is bumped by `--rebuild`):
 
     NAME_meta           one row: IndexSettings, schema version, current generation (JSON)
     NAME_g<G>_chunks    chunk_id (pk), document_id, ordinal, start, end, text (English analyzer,
-                        BM25 function -> sparse), dense vector, text_hash, terms (the chunk's
-                        distinct Porter stems, as `rag.text.terms` makes them)
+                        BM25 function -> sparse), dense vector, text_hash, terms (the distinct
+                        Porter stems of the chunk's words, stop words out, as `rag.text.terms`
+                        stems them)
     NAME_g<G>_docs      document_id (pk), source, title, outlet, published, fingerprint, chunks,
                         ingested_at: one row per document, written last (the commit marker)
     NAME_g<G>_doctext   the article text in pieces of at most PIECE_CHARS characters (a VARCHAR
@@ -73,7 +74,15 @@ from rag.text.terms import STOP_WORDS, stem, words
 
 try:
     import pymilvus
-    from pymilvus import AnnSearchRequest, DataType, Function, FunctionType, MilvusClient, MilvusException, RRFRanker
+    from pymilvus import (
+        AnnSearchRequest,
+        DataType,
+        Function,
+        FunctionType,
+        MilvusClient,
+        MilvusException,
+        RRFRanker,
+    )
 except ImportError:  # pragma: no cover - depends on the extra
     raise RagError("a milvus:// index needs pymilvus: pip install 'rag-news[milvus]'") from None
 
