@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from rag import __version__
 from rag.cli import ask_cmd, eval_cmd, index_cmd, info_cmd, ingest_cmd, ui_cmd
-from rag.errors import RagError
+from rag.errors import RagError, system_error_message
 
 EPILOG = """\
 examples:
@@ -85,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:
+        message = system_error_message(exc)
+        if message is not None:  # a full disk, a read-only directory: the machine, not a bug
+            print(f"Error: {message}", file=sys.stderr)
+            return 1
         from embeddings.errors import (
             EmbedderError,  # deferred: `embeddings` imports numpy and LangChain
         )
