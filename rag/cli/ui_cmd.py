@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     directory = index_path(args)
     spec = embedder_spec(args)
     ensure_index(directory, spec, named=index_named(args))
+    from rag.store.factory import open_store  # deferred: numpy and FAISS, not needed for --help
+
+    with open_store(directory) as store:  # a damaged or newer index: one line now, not a server that fails
+        store.embedder(spec)
     llm = llm_spec(args)
     if auth is None and (args.share or not _is_loopback(args.host)):
         print("Warning: serving beyond this machine without a login; set RAG_UI_USER and RAG_UI_PASSWORD"
