@@ -88,6 +88,9 @@ def printed(out: str, err: str) -> str:
         return errors[0] + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
     if "Traceback" in err:
         return "TRACEBACK: " + lines[-1]
+    warnings = [line for line in lines if line.startswith("Warning:")]
+    if warnings:
+        return warnings[0] + (f" (+{len(warnings) - 1} more warnings)" if len(warnings) > 1 else "")
     first = next((line for line in out.splitlines() if line.strip()), "")
     return (lines[0] if lines else first).strip()
 
@@ -285,7 +288,7 @@ def run_commands(condition: str, index: Path, cwd: Path, corpus: Path, *, questi
     qfile.write_bytes(questions_file if questions_file is not None else (QUESTION + "\n").encode())
     ix = str(index)
     plans: dict[str, tuple[list[str | bytes], bytes | None]] = {
-        "ingest": (["--index", ix, "ingest", str(corpus), "-q"], None),
+        "ingest": (["--index", ix, "ingest", str(corpus)], None),
         "ask": (["--index", ix, "ask", question], None),
         "ask --questions": (["--index", ix, "ask", "--questions", str(qfile), "--json"], None),
         "chat": (["--index", ix, "chat"], chat_input if chat_input is not None else (QUESTION + "\n\n").encode()),
