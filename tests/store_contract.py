@@ -155,4 +155,17 @@ def check_info_reports_backend_and_settings(backend: StoreBackend) -> None:
     assert [s["source"] for s in info["sources"]] == sorted(ARTICLES)
 
 
+def check_searches_stay_within_the_documents_asked_for(backend: StoreBackend) -> None:
+    ids = fill(backend)
+    with backend.open() as store:
+        docs = store.documents()
+        only_b = {docs["b.txt"].id}
+        hits = store.lexical_search("council", 5, within=only_b)
+        assert [cid for cid, _ in hits] == [ids["b.txt"][0]]  # a.txt's council chunk is left out
+        dense = store.dense_search(unit(0), 5, within=only_b)  # unit(0) is a.txt's first chunk
+        assert {cid for cid, _ in dense} == set(ids["b.txt"])  # every b.txt chunk still comes back
+        assert store.lexical_search("council", 5, within=set()) == []
+        assert store.hybrid_search("council", unit(0), 5, within=only_b).order[0] in ids["b.txt"]
+
+
 CHECKS = [v for k, v in sorted(globals().items()) if k.startswith("check_")]

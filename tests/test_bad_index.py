@@ -268,3 +268,39 @@ def test_an_index_path_that_is_a_file_is_one_line(capsys, tmp_path: Path, argv):
     code, _, err = _cli(capsys, "--index", str(target), *argv)
     _one_line_error(code, err, "is a file, not an index directory")
     assert target.read_text() == "my notes"
+
+
+def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) -> None:
+    """An index written before migration 2 (no metadata or syndication columns) still answers."""
+    from rag.answer.assistant import Assistant
+    from rag.store.manifest import read_manifest, write_manifest
+
+    directory = tmp_path / "old"
+    ingest([SEEDS], directory, embedder_spec="offline", progress=False)
+    manifest = read_manifest(directory)
+    assert manifest is not None
+    with sqlite3.connect(directory / manifest.sqlite_file) as conn:
+        for column in ("authors", "url", "signature", "syndication_group"):  # migrations 2 and 3
+            conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+        conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
+    manifest.schema_version = 1
+    write_manifest(directory, manifest)
+    answer = Assistant(directory, embedder_spec="offline").ask("How many children were sexually abused in Rotherham?")
+    assert "1,400" in answer.answer and answer.citations[0].authors == ()
+
+
+def test_recover_a_generation_at_an_older_schema(capsys, elsewhere: Path):
+    """A lost manifest over a store from before migrations 2 and 3: recovered, then upgraded on open."""
+    manifest = _manifest(elsewhere)
+    with sqlite3.connect(elsewhere / manifest["sqlite_file"]) as conn:
+        for column in ("authors", "url", "signature", "syndication_group"):
+            conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+        conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
+    conn.close()
+    (elsewhere / "manifest.json").unlink()
+    (elsewhere / f"store-{manifest['generation']}.manifest.json").unlink()
+    code, out, err = _cli(capsys, "index", "recover", "--index", str(elsewhere), "--json")
+    assert code == 0, err
+    assert _manifest(elsewhere)["schema_version"] == 1
+    code, out, err = _cli(capsys, "ask", "How much did the library cost?", "--index", str(elsewhere), "--json")
+    assert code == 0 and "12 million" in json.loads(out)["answer"], err

@@ -94,7 +94,7 @@ def test_glued_words_are_split_only_when_both_halves_are_words_of_the_document()
 def test_published_date_in_header_is_kept_as_metadata():
     text = "A headline here\n\nPublished 3 March 2016\n\nThe first sentence of the article is long enough to count as prose, clearly."
     cleaned = clean_news_text(text)
-    assert cleaned.published == "3 March 2016"
+    assert cleaned.published == "2016-03-03"
     assert "Published" not in cleaned.text
 
 

@@ -8,28 +8,27 @@ and shows the closest passages instead.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.answer.extractive import (
-    SUPPORT_THRESHOLD,
-    best_extract,
-    supporting_extract,
-    trim,
-)
+from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supporting_extract, trim
 from rag.answer.language.details import Vocabulary
 from rag.answer.llm import LLMGenerator
+from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
 from rag.answer.questions import is_follow_up, standalone, validate
-from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
+from rag.answer.types import ABSTAIN_TEXT, Answer, Citation, readable_date
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
-from rag.store.base import Store
+from rag.store.base import DocumentFilter, Store, StoredDocument
 from rag.store.factory import open_store
 
+#: A dated article's answer is preferred for "latest" questions if it scores within this of the best.
+DATE_PREFERENCE_MARGIN = 0.2
 #: How far around a passage a long document is read for the details a question names.
 VOCABULARY_REACH = 50_000
 VOCABULARIES_KEPT = 64
@@ -58,6 +57,7 @@ class Assistant:
         llm: str | None = None,
         reranker: str | None = None,
         support_threshold: float = SUPPORT_THRESHOLD,
+        where: DocumentFilter | None = None,
     ) -> None:
         self.store: Store = open_store(index_dir)
         rerank_model = None
@@ -65,11 +65,14 @@ class Assistant:
             rerank_model = Reranker(reranker)
         self.retriever = Retriever(self.store, mode, reranker=rerank_model, embedder_spec=embedder_spec)
         self.k = k
+        self.where = where
         self.support_threshold = support_threshold
         self.generator = None
         if llm:
             self.generator = LLMGenerator(llm)
         self._texts: dict[int, str] = {}
+        self._groups: dict[int, list[StoredDocument]] | None = None
+        self._outlets: frozenset[str] | None = None
         self._vocabularies: OrderedDict[tuple[int, int], Vocabulary] = OrderedDict()
 
     @property
@@ -118,15 +121,45 @@ class Assistant:
         quote = text[start:end]
         if not quote.strip() or text[passage.start : passage.end] != passage.text:
             return None
-        return Citation(n, passage.chunk_id, passage.source, passage.title, start, end, quote)
+        doc = self.store.document(passage.document_id)
+        return Citation(n, passage.chunk_id, passage.source, passage.title, start, end, quote,
+                        published=doc.published, outlet=doc.outlet, authors=doc.authors, url=doc.url,
+                        also_published_by=self._copies_of(doc))
 
-    def ask(self, question: str, conversation: Conversation | None = None, k: int | None = None) -> Answer:
-        return _last(self.ask_stream(question, conversation, k))
+    @property
+    def outlets(self) -> frozenset[str]:
+        """The outlets the indexed articles come from (so "When did the Courier report ...?" is
+        known to ask about a report's date)."""
+        if self._outlets is None:
+            self._outlets = frozenset(d.outlet for d in self.store.documents().values() if d.outlet)
+        return self._outlets
+
+    def _copies_of(self, doc: StoredDocument) -> tuple[str, ...]:
+        """Who else carried the article's story: the outlets (or file names) of its syndication group."""
+        if doc.group is None:
+            return ()
+        if self._groups is None:
+            self._groups = {}
+            for other in self.store.documents().values():
+                if other.group is not None:
+                    self._groups.setdefault(other.group, []).append(other)
+        names = [o.outlet or Path(o.source).name for o in self._groups.get(doc.group, []) if o.id != doc.id]
+        return tuple(dict.fromkeys(n for n in names if n != doc.outlet))
+
+    def ask(
+        self, question: str, conversation: Conversation | None = None, k: int | None = None,
+        where: DocumentFilter | None = None,
+    ) -> Answer:
+        return _last(self.ask_stream(question, conversation, k, where))
 
     def ask_stream(
-        self, question: str, conversation: Conversation | None = None, k: int | None = None
+        self, question: str, conversation: Conversation | None = None, k: int | None = None,
+        where: DocumentFilter | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield answer text as it is produced (tokens with an LLM), then the final Answer."""
+        """Yield answer text as it is produced (tokens with an LLM), then the final Answer.
+
+        `where` limits the articles drawn on (dates, outlets, sources); default: the
+        assistant's own filter, if it was opened with one."""
         started = time.perf_counter()
         question = validate(question)
         previous = conversation.previous if conversation else None
@@ -137,7 +170,11 @@ class Assistant:
         if conversation is not None:
             conversation.questions.append(query)
         frequencies = self.store.memoised_frequencies()
-        retrieval = self.retriever.search(query, k or self.k, frequencies)
+        where = where if where is not None else self.where
+        since, until, query = date_bounds(query)  # "As of 13 February 2024, ...": what was published by then
+        if since or until:
+            where = _narrowed(where or DocumentFilter(), since, until)
+        retrieval = self.retriever.search(query, k or self.k, frequencies, where)
         timings = dict(retrieval.timings_ms)
         passages = retrieval.passages
         t = time.perf_counter()
@@ -155,26 +192,74 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.question = question
         answer.timings_ms = timings
+        answer.filters = where.to_json() if where else None
         yield answer
 
     def _extractive(
         self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
     ) -> Answer:
-        best = best_extract(query, passages, frequencies, self.store.n_chunks, self)
+        order = time_order(query)
+        best = (self._by_date(query, passages, frequencies, order) if order else None) or best_extract(
+            query, passages, frequencies, self.store.n_chunks, self)
         citations: list[Citation] = []
+        conflicts: list[Conflict] = []
         if best is not None and best.support >= self.support_threshold:
             start, end = trim(best.text, best.start, best.end, query)
             first = self.cite(1, best.passage, start, end)
             if first is not None:
                 citations.append(first)
-                extra = supporting_extract(query, best, passages, frequencies, self.store.n_chunks)
+                conflicts = conflicting_figures(query, first.quote, best.passage.document_id, passages,
+                                                self.document_text)
+                extra = None if conflicts else supporting_extract(query, best, passages, frequencies, self.store.n_chunks)
                 if extra is not None:
                     text = self.document_text(extra.passage.document_id)
                     a, b = trim(text, extra.start, extra.end, query)
                     second = self.cite(2, extra.passage, a, b)
                     if second is not None:
                         citations.append(second)
-        return self.answer_from(query, passages, citations, best.support if best else 0.0)
+                for conflict in conflicts:
+                    other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
+                    if other is not None:
+                        citations.append(other)
+                if order and len(citations) > 1 and conflicts:
+                    citations = _by_publication(citations, newest_first=order == "latest")
+        asked = metadata_question(query, self.outlets)
+        if asked and citations:
+            lead = _metadata_lead(asked, citations[0], plural=bool(re.search(r"\b(?:outlets|papers|newspapers)\b", query)))
+            if lead is None:  # the article does not say when, where or by whom: never guessed
+                return self.answer_from(query, passages, [], best.support if best else 0.0)
+            citations = citations[:1]
+            return self.answer_from(query, passages, citations, best.support if best else 0.0,
+                                    f"{lead}: {citations[0].quote} [1]")
+        answer = self.answer_from(query, passages, citations, best.support if best else 0.0,
+                                  _news_text(citations, differ=len(citations) > 1 and bool(conflicts), order=order))
+        answer.disagreement = bool(conflicts) and len(citations) > 1
+        return answer
+
+    def _by_date(
+        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]], order: str
+    ) -> Extract | None:
+        """For "What is the latest figure ...?": the newest (or oldest) dated article whose best
+        sentence answers about as well as the best overall (within DATE_PREFERENCE_MARGIN)."""
+        by_document: dict[int, list[Passage]] = {}
+        for passage in passages:
+            by_document.setdefault(passage.document_id, []).append(passage)
+        dated = {d: self.store.document(d).published for d in by_document}
+        if sum(1 for p in dated.values() if p) < 2:
+            return None
+        candidates = []
+        for document_id, group in by_document.items():
+            extract = best_extract(query, group, frequencies, self.store.n_chunks, self)
+            if extract is not None and extract.support >= self.support_threshold:
+                candidates.append((extract, dated[document_id]))
+        if not candidates:
+            return None
+        top = max(e.score for e, _ in candidates)
+        close = [(e, when) for e, when in candidates if when and e.score >= top - DATE_PREFERENCE_MARGIN]
+        if not close:
+            return None
+        pick = max if order == "latest" else min
+        return pick(close, key=lambda item: item[1] or "")[0]
 
     def answer_from(
         self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None
@@ -197,3 +282,64 @@ def _last(stream: Iterator[str | Answer]) -> Answer:
         result = item
     assert isinstance(result, Answer)
     return result
+
+
+def _news_text(citations: list[Citation], *, differ: bool, order: str | None) -> str | None:
+    """The quotes with their markers, each from a dated article followed by who reported it
+    when. When reports differ, the answer says so; for a "latest" (or "earliest") question
+    the chosen report leads and the others follow as earlier (or later) ones. None when there
+    is nothing to cite."""
+    if not citations:
+        return None
+    parts = []
+    for c in citations:
+        when = reported(c.outlet, c.published)
+        parts.append(f"{c.quote} [{c.n}]" + (f" ({when})" if when else ""))
+    if not differ:
+        return " ".join(parts)
+    first, others = citations[0], citations[1:]
+    if order and first.published and all(c.published for c in others):
+        newer = all((c.published or "") < (first.published or "") for c in others)
+        older = all((c.published or "") > (first.published or "") for c in others)
+        if (order == "latest" and newer) or (order == "earliest" and older):
+            lead, rest = ("The latest report: ", "Earlier: ") if order == "latest" else ("The earliest report: ", "Later: ")
+            return lead + parts[0] + " " + rest + " ".join(parts[1:])
+    return "Reports differ: " + " ".join(parts)
+
+
+def _metadata_lead(asked: str, citation: Citation, *, plural: bool) -> str | None:
+    """The short answer to a question about the report itself, or None when the article's
+    metadata does not say (then the assistant abstains rather than guess)."""
+    when = readable_date(citation.published)
+    if asked == "published":
+        if not when:
+            return None
+        return f"{'In' if len(citation.published or '') <= 7 else 'On'} {when}" + (
+            f", in {citation.outlet}" if citation.outlet else "")
+    if asked == "outlet":
+        if not citation.outlet:
+            return None
+        outlets = [citation.outlet, *citation.also_published_by] if plural else [citation.outlet]
+        named = outlets[0] if len(outlets) == 1 else ", ".join(outlets[:-1]) + " and " + outlets[-1]
+        return named + (f", on {when}" if when else "")
+    if not citation.authors:
+        return None
+    names = " and ".join(citation.authors) if len(citation.authors) <= 2 else (
+        ", ".join(citation.authors[:-1]) + " and " + citation.authors[-1])
+    return names + (f", in {citation.outlet}" if citation.outlet else "") + (f" on {when}" if when else "")
+
+
+def _narrowed(where: DocumentFilter, since: str | None, until: str | None) -> DocumentFilter:
+    """`where` with the question's own date bounds added; a bound the user set stays if tighter."""
+    if since and not (where.since and where.since >= since):
+        where = replace(where, since=since)
+    if until and not (where.until and where.until <= until):
+        where = replace(where, until=until)
+    return where
+
+
+def _by_publication(citations: list[Citation], *, newest_first: bool) -> list[Citation]:
+    """Reports that disagree, newest (or oldest) first and renumbered; undated ones last."""
+    dated = sorted((c for c in citations if c.published), key=lambda c: c.published or "", reverse=newest_first)
+    ordered = dated + [c for c in citations if not c.published]
+    return [replace(c, n=i) for i, c in enumerate(ordered, start=1)]

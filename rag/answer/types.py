@@ -9,6 +9,20 @@ from typing import Any, Protocol
 from rag.retrieve.passage import Passage
 
 ABSTAIN_TEXT = "The articles do not say."
+_MONTHS = ("January February March April May June July August September October November December").split()
+_ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def readable_date(iso: str | None) -> str | None:
+    """'2016-03-03' -> '3 March 2016', '2016-03' -> 'March 2016'; anything else as it is."""
+    m = _ISO_DATE.match(iso or "")
+    if not iso or not m:
+        return iso
+    year, month, day = m.groups()
+    if month and 1 <= int(month) <= 12:
+        name = _MONTHS[int(month) - 1]
+        return f"{int(day)} {name} {year}" if day else f"{name} {year}"
+    return year
 
 
 @dataclass
@@ -22,6 +36,22 @@ class Citation:
     start: int
     end: int
     quote: str
+    #: Where and when the cited article appeared, when the article says (never guessed).
+    published: str | None = None
+    outlet: str | None = None
+    authors: tuple[str, ...] = ()
+    url: str | None = None
+    #: The other outlets (or files, when the outlet is unknown) that carried the same story.
+    also_published_by: tuple[str, ...] = ()
+
+    @property
+    def provenance(self) -> str:
+        """'The Week, 3 March 2016, by Jane Smith': what is known of where and when, or ''."""
+        parts = [p for p in (self.outlet, readable_date(self.published)) if p]
+        if self.authors:
+            parts.append("by " + " and ".join(self.authors) if len(self.authors) <= 2
+                         else "by " + ", ".join(self.authors[:-1]) + " and " + self.authors[-1])
+        return ", ".join(parts)
 
 
 @dataclass
@@ -36,6 +66,10 @@ class Answer:
     retrieval_mode: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     support: float | None = None
+    #: The article filter the question was asked under (DocumentFilter.to_json), if any.
+    filters: dict[str, Any] | None = None
+    #: True when articles give different figures for the same thing and the answer shows each.
+    disagreement: bool = False
 
     @property
     def plain_text(self) -> str:
@@ -48,7 +82,8 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
-            "citations": [{**asdict(c), "source": display_source(c.source)} for c in self.citations],
+            "citations": [{**asdict(c), "source": display_source(c.source), "authors": list(c.authors),
+                           "also_published_by": list(c.also_published_by)} for c in self.citations],
             "passages": [
                 {
                     "rank": p.rank,
@@ -69,6 +104,8 @@ class Answer:
             "generator": self.generator,
             "retrieval_mode": self.retrieval_mode,
             "support": None if self.support is None else round(self.support, 4),
+            "filters": self.filters,
+            "disagreement": self.disagreement,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 

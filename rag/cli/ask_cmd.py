@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from rag.cli.common import (
     add_embedder_flag,
+    add_filter_flags,
+    document_filter,
     add_json_flag,
     embedder_spec,
     index_named,
@@ -36,6 +38,7 @@ def add_answer_options(p: argparse.ArgumentParser) -> None:
                    help="OpenAI-compatible server for --llm openai:MODEL ($RAG_LLM_BASE_URL)")
     p.add_argument("--rerank", metavar="MODEL", default=None, help="cross-encoder to rerank passages (name or path)")
     add_embedder_flag(p)
+    add_filter_flags(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -80,8 +83,9 @@ def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assista
     llm = llm_spec(args)
     if args.k <= 0 or args.k > 50:
         raise RagError("--k must be between 1 and 50")
+    where = document_filter(args)
     return Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm,
-                     reranker=args.rerank)
+                     reranker=args.rerank, where=where)
 
 
 def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> str:
@@ -105,7 +109,10 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> st
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            lines.append(f"  [{c.n}] {c.title} — {display_path(c.source)}, chars {c.start}-{c.end}")
+            where = f" ({c.provenance})" if c.provenance else ""
+            if c.also_published_by:
+                where += f" (also carried by {', '.join(c.also_published_by)})"
+            lines.append(f"  [{c.n}] {c.title}{where} — {display_path(c.source)}, chars {c.start}-{c.end}")
             lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", width - 6), "      "))
     if explain:
         lines.append("")

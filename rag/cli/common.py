@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import DEFAULT_INDEX_DIR, index_dir
+from rag.errors import RagError
+from rag.store.filters import DocumentFilter, iso_prefix
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -48,3 +50,26 @@ def llm_spec(args: argparse.Namespace) -> str | None:
     llm = getattr(args, "llm", None) or os.environ.get("RAG_LLM") or None
     base_url = getattr(args, "llm_base_url", None) or os.environ.get("RAG_LLM_BASE_URL")
     return f"{llm}@{base_url}" if llm and base_url else llm
+
+
+def add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    """--since/--until/--outlet/--source: which articles a question may draw on."""
+    group = parser.add_argument_group("filters (applied inside retrieval)")
+    group.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (2016, 2016-03, 2016-03-03)")
+    group.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    group.add_argument("--outlet", metavar="NAME", action="append", default=[], help="only articles from this outlet (repeatable)")
+    group.add_argument("--source", metavar="GLOB", action="append", default=[],
+                       help="only articles whose file matches this glob, e.g. 'bbc/*' (repeatable)")
+
+
+def document_filter(args: argparse.Namespace) -> DocumentFilter | None:
+    """The filter the flags ask for, or None when no flag is given; bad dates are one-line errors."""
+    where = DocumentFilter(
+        since=iso_prefix(args.since, "--since") if getattr(args, "since", None) else None,
+        until=iso_prefix(args.until, "--until") if getattr(args, "until", None) else None,
+        outlets=tuple(o.strip() for o in getattr(args, "outlet", None) or () if o.strip()),
+        sources=tuple(g.strip() for g in getattr(args, "source", None) or () if g.strip()),
+    )
+    if where.since and where.until and where.since[: len(where.until)] > where.until:
+        raise RagError(f"--since {where.since} is after --until {where.until}")
+    return where or None

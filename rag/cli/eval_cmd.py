@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
                    help="exit 1 if METRIC is below VALUE (repeatable), e.g. answer_accuracy=0.95")
     p.add_argument("--use-index", action="store_true", help="evaluate the existing index instead of a fresh one")
+    p.add_argument("--corpus", type=Path, default=None, metavar="DIR",
+                   help="index this folder for a JSONL set instead of the files it cites"
+                   " (eval/news_questions.jsonl: --corpus eval/news_corpus)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid")
@@ -106,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
             questions = load_jsonl(dataset)
             if args.use_index:
                 directory = index_path(args)
+            elif args.corpus is not None:
+                if not args.corpus.is_dir():
+                    raise RagError(f"--corpus {args.corpus} is not a folder")
+                directory = workdir / "index"
+                ingest([args.corpus], directory, embedder_spec=embedder_spec(args), progress=progress,
+                       warn=lambda m: print(f"Warning: {m}", file=sys.stderr))
             else:
                 sources = sorted({Path(s) for q in questions for s in q.sources}) or [DEFAULT_SEEDS_DIR]
                 missing = [str(s) for s in sources if not s.exists()]

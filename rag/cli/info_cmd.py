@@ -45,4 +45,6 @@ def run(args: argparse.Namespace) -> int:
     for s in info["sources"]:  # type: ignore[attr-defined]
         extra = ", ".join(x for x in (s["outlet"], s["published"]) if x)
         print(f"  - {s['title']}  [{s['source']}]" + (f" ({extra})" if extra else ""))
+    for group in info.get("syndicated", []):
+        print(f"Same story in {len(group)} articles: " + ", ".join(display_path(g) for g in group))
     return 0

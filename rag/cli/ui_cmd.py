@@ -11,7 +11,7 @@ import sys
 import time
 
 from rag.cli.ask_cmd import add_answer_options
-from rag.cli.common import embedder_spec, index_named, index_path, llm_spec
+from rag.cli.common import document_filter, embedder_spec, index_named, index_path, llm_spec
 from rag.errors import RagError
 
 
@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if auth is None and (args.share or not _is_loopback(args.host)):
         print("Warning: serving beyond this machine without a login; set RAG_UI_USER and RAG_UI_PASSWORD"
               " to require one.", file=sys.stderr)
-    app = build_app(directory, k=args.k, mode=args.mode, llm=llm, embedder_spec=spec, reranker=args.rerank)
+    app = build_app(directory, k=args.k, mode=args.mode, llm=llm, embedder_spec=spec, reranker=args.rerank,
+                    where=document_filter(args))
     try:
         try:
             # quiet: Gradio's own banner ends with "set `share=True` in `launch()`"; here it is --share.

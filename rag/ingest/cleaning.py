@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from rag.ingest.metadata import ArticleMeta, date_line, from_text
 from rag.text.terms import STOP_WORDS
 
 #: Bump when the rules change: documents cleaned by older rules are re-processed on ingest.
-CLEANER_VERSION = 1
+#: 2: header datelines are read by rag.ingest.metadata (ISO 8601 `published`, "Updated" lines
+#: kept apart), and every dateline in the header is dropped, not only the first.
+CLEANER_VERSION = 2
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$|[\"”’]$")
 _SEPARATOR = re.compile(r"^[\W_]{1,5}$")
@@ -32,11 +35,6 @@ _PROMO = re.compile(
     r"|advertisement|sponsored\s+content|already\s+a\s+subscriber|register\s+for\s+free)\b",
     re.IGNORECASE,
 )
-_OUTLET_FROM_PROMO = re.compile(r"\b(?i:subscribe)\s+to\s+((?:The\s+)?[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,3})")
-_DATE_LINE = re.compile(
-    r"^(?:(?:Published|Updated|Posted|Date)\s*:?\s*)?"
-    r"(\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\s+\d{1,2},\s+\d{4}|\d{4}-\d{2}-\d{2})\b.{0,40}$"
-)
 _FUNCTION_WORDS = frozenset(
     "a an and as at but by for from in into like of on or than that the then to with "
     "was were is are has had have its their his her our".split()
@@ -51,7 +49,10 @@ class CleanedText:
     text: str
     title: str
     outlet: str | None = None
+    #: ISO 8601, from a dateline in the header ("Published 3 March 2016" -> "2016-03-03").
     published: str | None = None
+    #: Everything the header says (authors, an "Updated" date, ...), read by rag.ingest.metadata.
+    meta: ArticleMeta = ArticleMeta()
 
 
 def normalise(text: str) -> str:
@@ -163,12 +164,7 @@ def clean_news_text(raw: str, title_hint: str | None = None) -> CleanedText:
         return CleanedText(text="", title=(title_hint or "").strip())
     title = title_hint.strip() if title_hint and title_hint.strip() else non_empty[0]
 
-    outlet = None
-    for line in non_empty:
-        m = _OUTLET_FROM_PROMO.search(line)
-        if m and _is_promo(line):
-            outlet = m.group(1).strip()
-            break
+    header = from_text("\n".join(non_empty))
 
     end = _story_list_start(lines)
     # Label each line, then let promo blocks swallow the short taglines inside them.
@@ -180,7 +176,7 @@ def clean_news_text(raw: str, title_hint: str | None = None) -> CleanedText:
 
     kept: list[str] = []
     seen: set[str] = set()
-    published = None
+    published = updated = None
     in_header = True
     for line, is_promo in zip(body, promo):
         key = _line_key(line)
@@ -188,9 +184,12 @@ def clean_news_text(raw: str, title_hint: str | None = None) -> CleanedText:
             seen.add(key)
             continue
         seen.add(key)
-        date = _DATE_LINE.match(line) if in_header and published is None else None
-        if date:
-            published = date.group(1)
+        dated = date_line(line) if in_header else None
+        if dated:  # datelines are metadata, not article text
+            if dated.updated:
+                updated = updated or dated.iso
+            else:
+                published = published or dated.iso
             continue
         if kept and in_header and not _is_sentence(line) and _similar(line, title):
             continue  # a variant of the headline in the page header
@@ -202,4 +201,7 @@ def clean_news_text(raw: str, title_hint: str | None = None) -> CleanedText:
     if not kept:
         kept = [title]
     text = _split_glued_words("\n\n".join(kept))
-    return CleanedText(text=text, title=text.split("\n", 1)[0], outlet=outlet, published=published)
+    published = published or header.published
+    meta = replace(header, published=published, updated=updated or header.updated,
+                   published_source="text:dateline" if published else None)
+    return CleanedText(text=text, title=text.split("\n", 1)[0], outlet=header.outlet, published=published, meta=meta)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+from rag.ingest.metadata import ArticleMeta, from_html
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class RawDocument:
     #: What the parser library said while reading it (pypdf's "EOF marker not found"...), for one
     #: warning line per file; never printed by the library itself.
     notes: tuple[str, ...] = ()
+    #: What the page's markup says about the article (HTML only; see rag.ingest.metadata).
+    meta: ArticleMeta | None = None
 
 
 @dataclass(frozen=True)
@@ -211,16 +214,8 @@ def _read_html(path: Path, html: str, digest: str) -> RawDocument | Skipped:
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
     if not text or not text.strip():
         return Skipped(path, "no article text found in the HTML")
-    meta = trafilatura.extract_metadata(html)
-    title = getattr(meta, "title", None) if meta else None
-    return RawDocument(
-        path,
-        text,
-        digest,
-        title=title,
-        outlet=getattr(meta, "sitename", None) if meta else None,
-        published=getattr(meta, "date", None) if meta else None,
-    )
+    meta = from_html(html)
+    return RawDocument(path, text, digest, title=meta.headline, outlet=meta.outlet, published=meta.published, meta=meta)
 
 
 def _read_markdown(path: Path, text: str, digest: str) -> RawDocument:

@@ -24,6 +24,8 @@ from rag.errors import RagError
 from rag.ingest.chunking import chunk_text
 from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
 from rag.ingest.loading import Skipped, discover, read_document
+from rag.ingest.metadata import merge
+from rag.ingest.syndication import SyndicationIndex, signature, signature_bytes
 from rag.store.base import ChunkRow, IndexSettings, StoreBackend, StoreWriter
 from rag.store.factory import backend_for, is_remote
 
@@ -74,7 +76,7 @@ def embedding_input(title: str, text: str) -> str:
 class _PendingDocument:
     """A document waiting for the vectors of its new chunks before it is written."""
 
-    fields: dict[str, str | None]
+    fields: dict[str, object]
     rows: list[ChunkRow]
     inputs: list[str]
     vectors: list[np.ndarray | None]
@@ -269,13 +271,18 @@ def _sync(
         vectors = [reusable.get(row.text_hash) for row in rows]
         report.chunks_new += len(rows)
         report.chunks_reused += sum(v is not None for v in vectors)
+        # The page's structured data (HTML) first, then what the article's header lines say.
+        meta = merge(raw.meta, cleaned.meta) if raw.meta else cleaned.meta
         fields = {
             "source": source,
             "title": cleaned.title,
-            "outlet": cleaned.outlet or raw.outlet,
-            "published": cleaned.published or raw.published,
+            "outlet": meta.outlet or cleaned.outlet or raw.outlet,
+            "published": meta.published,
             "fingerprint": fingerprint,
             "text": cleaned.text,
+            "authors": meta.authors,
+            "url": meta.url,
+            "signature": signature_bytes(signature(cleaned.text)),
         }
         batcher.add(_PendingDocument(fields, rows, inputs, vectors))
     batcher.flush()
@@ -288,6 +295,22 @@ def _sync(
         if (under_root or prune) and not path.exists():
             report.chunks_removed += writer.delete_document(doc.id)
             report.documents_removed += 1
+    if report.documents_new or report.documents_updated or report.documents_removed:
+        _group_syndicated(writer)
+
+
+def _group_syndicated(writer: StoreWriter) -> None:
+    """Link the articles that carry the same story (syndicated or wire copies): each document
+    gets the smallest id of its group, or None when no other indexed article is a copy."""
+    index = SyndicationIndex()
+    stored = writer.signatures()
+    for document_id, blob in stored.items():
+        index.add_signature(document_id, blob)
+    groups: dict[int, int | None] = dict.fromkeys(stored)
+    for members in index.groups():
+        for member in members:
+            groups[member] = min(members)  # type: ignore[type-var]
+    writer.set_groups(groups)
 
 
 def ensure_index(

@@ -9,13 +9,14 @@ passage is never shown twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from rag.errors import RagError
 from rag.retrieve.passage import Passage, Retrieval
-from rag.store.base import HybridHits, Store, fused_hits
+from rag.store.base import DocumentFilter, HybridHits, Store, fused_hits
 from rag.text.sentences import LEADING_PRONOUN, sentence_spans
+from rag.text.shingles import near_duplicate_text
 from rag.text.terms import content_terms, term_weights, terms
 
 if TYPE_CHECKING:
@@ -30,10 +31,12 @@ SENTENCE_RERANK_DEPTH = 20
 
 
 def _overlaps(a: Passage, b: Passage) -> bool:
+    """The same passage twice: overlapping chunks of one article, or near-copies of one text
+    in two (a syndicated story carried by several outlets)."""
     if a.text == b.text:
         return True
     if a.document_id != b.document_id:
-        return False
+        return near_duplicate_text(a.text, b.text)
     shared = min(a.end, b.end) - max(a.start, b.start)
     return shared > 0.5 * min(a.end - a.start, b.end - b.start)
 
@@ -59,17 +62,26 @@ class Retriever:
         self.embedder = store.embedder(embedder_spec) if mode != "lexical" else None
 
     def search(
-        self, question: str, k: int = 5, frequencies: Callable[[Sequence[str]], dict[str, int]] | None = None
+        self,
+        question: str,
+        k: int = 5,
+        frequencies: Callable[[Sequence[str]], dict[str, int]] | None = None,
+        where: DocumentFilter | None = None,
     ) -> Retrieval:
+        """The k best passages; with `where`, only from the articles it admits (filtered inside
+        each search, so k passages still come back when the admitted articles have them)."""
         timings: dict[str, float] = {}
         n = max(self.candidates, 4 * k)
+        within = self.store.matching_documents(where) if where else None
+        if within is not None and not within:
+            return Retrieval([], timings)
         vector = None
         if self.mode in ("hybrid", "dense") and self.embedder is not None:
             t = time.perf_counter()
             vector = self.embedder.encode_query(question)
             timings["embed"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        hits = self._ranked(question, vector, n)
+        hits = self._ranked(question, vector, n, within)
         timings["search"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         chunks = self.store.get_chunks(hits.order[: max(3 * k, SENTENCE_RERANK_DEPTH)])
@@ -109,15 +121,15 @@ class Retriever:
             self._take_in_antecedent(passage)
         return Retrieval(chosen, timings)
 
-    def _ranked(self, question: str, vector: "np.ndarray | None", n: int) -> HybridHits:
+    def _ranked(self, question: str, vector: "np.ndarray | None", n: int, within: Collection[int] | None) -> HybridHits:
         """Candidates from the rankers the mode asks for, fused (by the store when it can)."""
         if self.mode == "lexical" or vector is None:
-            return fused_hits([cid for cid, _ in self.store.lexical_search(question, n)], [], 0.0)
-        if self.mode == "dense":
-            assert self.embedder is not None
-            return fused_hits([], [cid for cid, _ in self.store.dense_search(vector, n)], self.embedder.fusion_weight)
+            return fused_hits([cid for cid, _ in self.store.lexical_search(question, n, within)], [], 0.0)
         assert self.embedder is not None
-        return self.store.hybrid_search(question, vector, n, self.embedder.fusion_weight)
+        if self.mode == "dense":
+            dense = [cid for cid, _ in self.store.dense_search(vector, n, within)]
+            return fused_hits([], dense, self.embedder.fusion_weight)
+        return self.store.hybrid_search(question, vector, n, self.embedder.fusion_weight, within)
 
     def _take_in_antecedent(self, passage: Passage) -> None:
         """A passage that opens with "He said ..." starts one sentence earlier, where he is named:

@@ -17,6 +17,7 @@ from pydantic import ConfigDict
 
 from rag.retrieve.hybrid import Retriever
 from rag.store.factory import open_store
+from rag.store.filters import DocumentFilter
 
 
 class RagRetriever(BaseRetriever):
@@ -26,15 +27,19 @@ class RagRetriever(BaseRetriever):
 
     retriever: Any
     k: int = 5
+    #: Which articles to draw on (dates, outlets, sources); None: all.
+    where: DocumentFilter | None = None
 
     @classmethod
-    def from_index(cls, index: Path | str, *, mode: str = "hybrid", k: int = 5) -> "RagRetriever":
+    def from_index(
+        cls, index: Path | str, *, mode: str = "hybrid", k: int = 5, where: DocumentFilter | None = None
+    ) -> "RagRetriever":
         """A retriever over the index at a directory or store URI (see rag.store.factory)."""
-        return cls(retriever=Retriever(open_store(index), mode), k=k)
+        return cls(retriever=Retriever(open_store(index), mode), k=k, where=where)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         assert isinstance(self.retriever, Retriever)
-        passages = self.retriever.search(query, self.k).passages
+        passages = self.retriever.search(query, self.k, where=self.where).passages
         return [
             Document(
                 page_content=p.text,

@@ -12,7 +12,7 @@ location string. Nothing above the store touches SQLite, FAISS or pymilvus.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.errors import IndexError_
+from rag.store.filters import DocumentFilter
 
 if TYPE_CHECKING:
     from embeddings import Embedder
@@ -36,6 +37,10 @@ class StoredDocument:
     outlet: str | None
     published: str | None
     fingerprint: str
+    authors: tuple[str, ...] = ()
+    url: str | None = None
+    #: The syndication group (copies of one story carried by several outlets), None when alone.
+    group: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,19 +140,28 @@ class Store(ABC):
         """The chunks with these ids (ids not found are left out)."""
 
     @abstractmethod
-    def lexical_search(self, query: str, limit: int) -> list[tuple[int, float]]:
-        """BM25 over chunk text: (chunk id, score) best first; any user text is a safe query."""
+    def lexical_search(self, query: str, limit: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
+        """BM25 over chunk text: (chunk id, score) best first; any user text is a safe query.
+        With `within` (document ids), only those documents' chunks compete, so `limit` results
+        still come back when there are that many (the filter is applied inside the search)."""
 
     @abstractmethod
-    def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        """Nearest chunks by inner product of L2-normalised vectors: (chunk id, score) best first."""
+    def dense_search(self, vector: np.ndarray, limit: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
+        """Nearest chunks by inner product of L2-normalised vectors: (chunk id, score) best first;
+        `within` as for lexical_search."""
 
-    def hybrid_search(self, query: str, vector: np.ndarray, limit: int, dense_weight: float = 1.0) -> HybridHits:
+    def hybrid_search(
+        self, query: str, vector: np.ndarray, limit: int, dense_weight: float = 1.0, within: Collection[int] | None = None
+    ) -> HybridHits:
         """BM25 and dense rankings fused by reciprocal rank. A backend whose engine fuses
         inside (Milvus) overrides this; this default runs both searches and fuses here."""
-        lexical = [cid for cid, _ in self.lexical_search(query, limit)]
-        dense = [cid for cid, _ in self.dense_search(vector, limit)] if dense_weight > 0 else []
+        lexical = [cid for cid, _ in self.lexical_search(query, limit, within)]
+        dense = [cid for cid, _ in self.dense_search(vector, limit, within)] if dense_weight > 0 else []
         return fused_hits(lexical, dense, dense_weight)
+
+    def matching_documents(self, where: DocumentFilter) -> frozenset[int]:
+        """The ids of the documents a filter admits (a backend may push this into its engine)."""
+        return frozenset(d.id for d in self.documents().values() if where.matches(d))
 
     @abstractmethod
     def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
@@ -188,9 +202,15 @@ class Store(ABC):
         }
         common.update(self.describe())
         common["sources"] = [
-            {"source": d.source, "title": d.title, "outlet": d.outlet, "published": d.published}
+            {"source": d.source, "title": d.title, "outlet": d.outlet, "published": d.published,
+             "authors": list(d.authors), "url": d.url}
             for d in sorted(self.documents().values(), key=lambda d: d.source)
         ]
+        groups: dict[int, list[str]] = {}
+        for d in self.documents().values():
+            if d.group is not None:
+                groups.setdefault(d.group, []).append(d.source)
+        common["syndicated"] = sorted(sorted(g) for g in groups.values() if len(g) > 1)
         return common
 
     def embedder(self, requested_spec: str | None = None) -> "Embedder":
@@ -261,8 +281,20 @@ class StoreWriter(ABC):
         text: str,
         chunks: Sequence[ChunkRow],
         vectors: np.ndarray,
+        authors: Sequence[str] = (),
+        url: str | None = None,
+        signature: bytes | None = None,
     ) -> list[int]:
-        """Add a document with its chunks and their vectors (one row per chunk); returns chunk ids."""
+        """Add a document with its chunks and their vectors (one row per chunk); returns chunk ids.
+        `signature` is its MinHash signature (rag.ingest.syndication), kept to find its copies."""
+
+    @abstractmethod
+    def signatures(self) -> dict[int, bytes]:
+        """document id -> stored MinHash signature, for every document that has one."""
+
+    @abstractmethod
+    def set_groups(self, groups: dict[int, int | None]) -> None:
+        """Record each document's syndication group (None: no copy of it is indexed)."""
 
     @abstractmethod
     def counts(self) -> tuple[int, int]:

@@ -6,9 +6,10 @@ by an older version is upgraded in place and one from a newer version is refused
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,6 +51,17 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
         INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
     END;
+    """,
+    # 2: news metadata per document: authors (a JSON list) and the article's URL.
+    """
+    ALTER TABLE documents ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE documents ADD COLUMN url TEXT;
+    """,
+    # 3: syndicated copies: each article's MinHash signature, and the group of copies it is in
+    # (the smallest document id of the group; NULL when no other article carries its text).
+    """
+    ALTER TABLE documents ADD COLUMN signature BLOB;
+    ALTER TABLE documents ADD COLUMN syndication_group INTEGER;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -119,18 +131,24 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
 
 
+_DOCUMENT_COLUMNS = "id, source, title, outlet, published, fingerprint, authors, url, syndication_group"
+
+
+def _document(row: Sequence[object]) -> StoredDocument:
+    authors = json.loads(str(row[6])) if row[6] else []
+    return StoredDocument(*row[:6], authors=tuple(str(a) for a in authors), url=row[7], group=row[8])  # type: ignore[arg-type]
+
+
 def documents(conn: sqlite3.Connection) -> dict[str, StoredDocument]:
-    rows = conn.execute("SELECT id, source, title, outlet, published, fingerprint FROM documents")
-    return {r[1]: StoredDocument(*r) for r in rows}
+    rows = conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents")
+    return {r[1]: _document(r) for r in rows}
 
 
 def document(conn: sqlite3.Connection, document_id: int) -> StoredDocument:
-    row = conn.execute(
-        "SELECT id, source, title, outlet, published, fingerprint FROM documents WHERE id = ?", (document_id,)
-    ).fetchone()
+    row = conn.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE id = ?", (document_id,)).fetchone()
     if row is None:
         raise KeyError(document_id)
-    return StoredDocument(*row)
+    return _document(row)
 
 
 def document_text(conn: sqlite3.Connection, document_id: int) -> str:
@@ -174,11 +192,15 @@ def insert_document(
     published: str | None,
     fingerprint: str,
     text: str,
+    authors: Sequence[str] = (),
+    url: str | None = None,
+    signature: bytes | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
-        (source, title, outlet, published, fingerprint, text),
+        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, signature, ingested_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+        (source, title, outlet, published, fingerprint, text, json.dumps(list(authors), ensure_ascii=False), url,
+         signature),
     )
     return int(cur.lastrowid or 0)
 
@@ -260,17 +282,36 @@ def searchable_tokens(conn: sqlite3.Connection, text: str, n_chunks: int) -> lis
     return kept or sorted(tokens, key=lambda t: df.get(stems[t], 0))[:2]
 
 
-def bm25_search(conn: sqlite3.Connection, query: str, limit: int, n_chunks: int = 0) -> list[tuple[int, float]]:
-    """(chunk id, score) best first; higher is better (FTS5's bm25() negated)."""
+def bm25_search(
+    conn: sqlite3.Connection, query: str, limit: int, n_chunks: int = 0, within: Collection[int] | None = None
+) -> list[tuple[int, float]]:
+    """(chunk id, score) best first; higher is better (FTS5's bm25() negated). With `within`,
+    only chunks of those document ids are ranked."""
     match = fts_query(query, searchable_tokens(conn, query, n_chunks))
-    if match is None:
+    if match is None or (within is not None and not within):
         return []
-    rows = conn.execute(
-        "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
-        " ORDER BY bm25(chunks_fts) LIMIT ?",
-        (match, limit),
-    )
+    if within is None:
+        rows = conn.execute(
+            "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+            " ORDER BY bm25(chunks_fts) LIMIT ?",
+            (match, limit),
+        )
+    else:
+        rows = conn.execute(
+            "SELECT f.rowid, -bm25(chunks_fts) AS score FROM chunks_fts f JOIN chunks c ON c.id = f.rowid"
+            " WHERE chunks_fts MATCH ? AND c.document_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY bm25(chunks_fts) LIMIT ?",
+            (match, json.dumps(sorted(within)), limit),
+        )
     return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def chunk_ids_of(conn: sqlite3.Connection, document_ids: Collection[int]) -> list[int]:
+    """The chunk ids of these documents."""
+    rows = conn.execute(
+        "SELECT id FROM chunks WHERE document_id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(document_ids)),)
+    )
+    return [int(r[0]) for r in rows]
 
 
 def document_frequencies(conn: sqlite3.Connection, terms: Sequence[str]) -> dict[str, int]:
@@ -281,3 +322,12 @@ def document_frequencies(conn: sqlite3.Connection, terms: Sequence[str]) -> dict
     rows = conn.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms))
     found = {str(t): int(d) for t, d in rows}
     return {t: found.get(t, 0) for t in terms}
+
+
+def signatures(conn: sqlite3.Connection) -> dict[int, bytes]:
+    """document id -> its stored MinHash signature (documents without one are left out)."""
+    return {int(i): bytes(b) for i, b in conn.execute("SELECT id, signature FROM documents WHERE signature IS NOT NULL")}
+
+
+def set_groups(conn: sqlite3.Connection, groups: dict[int, int | None]) -> None:
+    conn.executemany("UPDATE documents SET syndication_group = ? WHERE id = ?", [(g, d) for d, g in groups.items()])

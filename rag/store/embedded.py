@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,8 +118,8 @@ class EmbeddedStore(Store):
     @classmethod
     def _open_generation(cls, directory: Path, manifest: Manifest) -> "EmbeddedStore":
         conn = database.connect(directory / manifest.sqlite_file)
-        version = database.schema_version(conn)
-        if version != manifest.schema_version:
+        version = database.schema_version(conn)  # connect() has applied any newer, additive migrations
+        if version < manifest.schema_version:
             conn.close()
             raise IndexError_(
                 f"index store is at schema {version} but the manifest says {manifest.schema_version};"
@@ -153,11 +153,13 @@ class EmbeddedStore(Store):
     def get_chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         return database.get_chunks(self.conn, ids)
 
-    def lexical_search(self, query: str, limit: int) -> list[tuple[int, float]]:
-        return database.bm25_search(self.conn, query, limit, self.manifest.chunks)
+    def lexical_search(self, query: str, limit: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
+        return database.bm25_search(self.conn, query, limit, self.manifest.chunks, within)
 
-    def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        return self.vectors.search(vector, limit)
+    def dense_search(self, vector: np.ndarray, limit: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
+        if within is None:
+            return self.vectors.search(vector, limit)
+        return self.vectors.search(vector, limit, allowed=database.chunk_ids_of(self.conn, within))
 
     def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         return database.document_frequencies(self.conn, list(terms))
@@ -216,11 +218,15 @@ class EmbeddedWriter(StoreWriter):
         text: str,
         chunks: Sequence[ChunkRow],
         vectors: np.ndarray,
+        authors: Sequence[str] = (),
+        url: str | None = None,
+        signature: bytes | None = None,
     ) -> list[int]:
         if len(vectors) != len(chunks):
             raise RagError(f"internal error: {len(chunks)} chunks but {len(vectors)} vectors for {source}")
         doc_id = database.insert_document(
-            self.conn, source=source, title=title, outlet=outlet, published=published, fingerprint=fingerprint, text=text
+            self.conn, source=source, title=title, outlet=outlet, published=published, fingerprint=fingerprint,
+            text=text, authors=authors, url=url, signature=signature,
         )
         ids = database.insert_chunks(self.conn, doc_id, ((c.ordinal, c.start, c.end, c.text, c.text_hash) for c in chunks))
         if ids:
@@ -229,6 +235,12 @@ class EmbeddedWriter(StoreWriter):
 
     def counts(self) -> tuple[int, int]:
         return database.counts(self.conn)
+
+    def signatures(self) -> dict[int, bytes]:
+        return database.signatures(self.conn)
+
+    def set_groups(self, groups: dict[int, int | None]) -> None:
+        database.set_groups(self.conn, groups)
 
 
 class EmbeddedBackend(StoreBackend):

@@ -110,8 +110,9 @@ def check_generation(directory: Path, generation: int, *, samples: int = 3) -> C
             version = database.schema_version(conn)
             if version > database.SCHEMA_VERSION:
                 raise IndexError_(f"{db_path.name} was written by a newer rag (schema {version}); upgrade rag")
-            if version != database.SCHEMA_VERSION:
-                raise IndexError_(f"{db_path.name} is at schema {version}, not {database.SCHEMA_VERSION}")
+            if version < 1:
+                raise IndexError_(f"{db_path.name} has no rag schema")
+            # An older schema is fine: opening the index applies the newer, additive migrations.
             docs, chunks = database.counts(conn)
             ids = np.asarray(database.chunk_ids(conn), dtype=np.int64)
             fingerprints = [r[0] for r in conn.execute("SELECT fingerprint FROM documents")]
@@ -149,8 +150,9 @@ def check_generation(directory: Path, generation: int, *, samples: int = 3) -> C
         except IndexError_:
             copy = None
         if copy is not None and (copy.generation, copy.sqlite_file, copy.faiss_file, copy.documents, copy.chunks,
-                                 copy.dimension, copy.schema_version) == (
-                generation, db_path.name, faiss_path.name, docs, chunks, vectors.dimension, version):
+                                 copy.dimension) == (
+                generation, db_path.name, faiss_path.name, docs, chunks, vectors.dimension) \
+                and copy.schema_version <= version:  # a reader may have migrated the store since
             checked.copy = copy
     return checked
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,12 +113,19 @@ class VectorIndex:
                 out.append(faiss.rev_swig_ptr(ptr, size).copy())
         return np.concatenate(out).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(chunk id, cosine) best first."""
-        if len(self) == 0 or k <= 0:
+    def search(self, query: np.ndarray, k: int, allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """(chunk id, cosine) best first; with `allowed`, only among those ids (a FAISS ID
+        selector inside the search, so k results come back when that many are allowed)."""
+        if len(self) == 0 or k <= 0 or (allowed is not None and not len(allowed)):
             return []
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-        scores, ids = self.index.search(q, min(k, len(self)))
+        if allowed is None:
+            scores, ids = self.index.search(q, min(k, len(self)))
+        else:
+            faiss = _faiss()
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nprobe) if _ivf(self.index) else faiss.SearchParameters(sel=selector)
+            scores, ids = self.index.search(q, min(k, len(allowed)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def maybe_make_approximate(self, threshold: int = APPROXIMATE_THRESHOLD) -> bool:

@@ -24,8 +24,9 @@ from rag.answer.questions import without_surrogates
 from rag.config import display_path
 from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
+from rag.store.filters import DocumentFilter
 from rag.ui import render
-from rag.ui.service import EXTRACTIVE, MAX_K, Service
+from rag.ui.service import EXTRACTIVE, MAX_K, Service, filter_from
 from rag.ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 
 TITLE = "Ask the news articles"
@@ -73,24 +74,30 @@ def build_app(
     llm: str | None = None,
     embedder_spec: str | None = None,
     reranker: str | None = None,
+    where: DocumentFilter | None = None,
     service: Service | None = None,
 ) -> gr.Blocks:
     """The UI over the index at `index_dir` (which must exist: see `rag.ingest.ensure_index`).
 
     The returned Blocks carries its `Service` as `app.rag_service` (close it after `app.close()`).
     """
-    service = service or Service(index_dir, k=k, mode=mode, llm=llm, embedder_spec=embedder_spec, reranker=reranker)
+    service = service or Service(index_dir, k=k, mode=mode, llm=llm, embedder_spec=embedder_spec, reranker=reranker,
+                                 where=where)
     try:
-        initial_info = render.index_html(service.info())
+        info = service.info()
+        initial_info = render.index_html(info)
+        outlets = sorted({s["outlet"] for s in info["sources"] if s.get("outlet")})
     except RagError as exc:
         initial_info = render.messages_text([f"Error: {exc}"])
+        outlets = []
+    start = service.where or DocumentFilter()
     examples = example_questions(service)
 
     # --- handlers --------------------------------------------------------------------------------
 
     def respond(
         message: str, history: list[dict[str, Any]], conversation: Conversation, k_value: float,
-        mode_value: str, generator: str,
+        mode_value: str, generator: str, since: str, until: str, outlet_values: list[str] | None, source_globs: str,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer into the chat, then show its sources."""
         if not message or not message.strip():
@@ -104,8 +111,9 @@ def build_app(
         text = ""
         try:
             answer = None
+            where = filter_from(since, until, outlet_values, source_globs) or DocumentFilter()
             for item in service.ask_stream(message, conversation, k=int(k_value), mode=mode_value,
-                                           generator=generator):
+                                           generator=generator, where=where):
                 if isinstance(item, str):
                     text += item
                     if service.llm and generator != EXTRACTIVE:  # tokens: show them as they come
@@ -146,10 +154,15 @@ def build_app(
                                    progress=lambda fraction, desc: progress(fraction, desc=desc))
         return render.messages_text(result.messages()), refresh_index(), None
 
-    def ask(question: str, k: int = service.k, mode: str = service.mode) -> dict[str, Any]:
-        """Answer a question from the indexed articles; returns the JSON object of `rag ask --json`."""
+    def ask(
+        question: str, k: int = service.k, mode: str = service.mode, since: str = "", until: str = "",
+        outlet: str = "", source: str = "",
+    ) -> dict[str, Any]:
+        """Answer a question from the indexed articles; returns the JSON object of `rag ask --json`.
+        since/until: dates (2016, 2016-03, 2016-03-03); outlet: names, comma-separated; source: globs."""
         try:
-            return service.ask(question, k=k, mode=mode).to_json(display_path)
+            where = filter_from(since, until, outlet, source)
+            return service.ask(question, k=k, mode=mode, where=where).to_json(display_path)
         except Exception as exc:
             if isinstance(exc, RagError) or exc.__class__.__name__ == "EmbedderError":
                 raise gr.Error(str(exc)) from None
@@ -200,6 +213,16 @@ def build_app(
                     info="quotes from the passages" if not service.llm
                     else "extractive quotes, or the language model set by RAG_LLM",
                 )
+            with gr.Row():
+                since_box = gr.Textbox(start.since or "", label="Published since", placeholder="2016-03",
+                                       max_lines=1, elem_id="rag-since")
+                until_box = gr.Textbox(start.until or "", label="Published until", placeholder="2016-12-31",
+                                       max_lines=1, elem_id="rag-until")
+                outlet_pick = gr.Dropdown(outlets, value=[o for o in start.outlets if o in outlets], multiselect=True,
+                                          label="Outlets", elem_id="rag-outlets", interactive=bool(outlets),
+                                          info="all outlets when none is chosen")
+                source_box = gr.Textbox(", ".join(start.sources), label="Files (globs)", placeholder="bbc/*, *.html",
+                                        max_lines=1, elem_id="rag-source")
         with gr.Accordion("Index", open=False, elem_id="rag-index-accordion"):
             index_panel = gr.HTML(initial_info, css_template=render.PANEL_CSS, js_on_load=None, elem_id="rag-index")
             uploads = gr.File(
@@ -209,7 +232,8 @@ def build_app(
             add_button = gr.Button("Add to the index", elem_id="rag-add")
             upload_status = gr.HTML("", js_on_load=None, elem_id="rag-upload-status")
 
-        inputs = [question, chatbot, conversation, k_slider, mode_radio, generator]
+        inputs = [question, chatbot, conversation, k_slider, mode_radio, generator, since_box, until_box, outlet_pick,
+                  source_box]
         outputs = [chatbot, conversation, sources, question]
         for trigger in (question.submit, ask_button.click):
             trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="rag-answer",

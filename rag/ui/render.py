@@ -42,6 +42,7 @@ PANEL_CSS = """
   padding: 10px 12px; margin-bottom: 10px; }
 .rag-panel .rag-n { font-weight: 700; color: #2563eb; margin-right: 4px; }
 .rag-panel .rag-title { font-weight: 600; }
+.rag-panel .rag-provenance { font-size: 0.85em; font-style: italic; }
 .rag-panel .rag-file { font-family: ui-monospace, monospace; font-size: 0.85em; opacity: 0.75;
   overflow-wrap: anywhere; }
 .rag-panel .rag-quote { margin: 8px 0; padding: 4px 10px; border-left: 3px solid #2563eb;
@@ -161,6 +162,9 @@ def _citation_card(citation: "Citation", passages: Sequence["Passage"], display:
     return (
         f'<div class="rag-source rag-cited" id="rag-source-{citation.n}" data-n="{citation.n}">'
         + _heading(citation.n, citation.title, citation.source, citation.start, citation.end, display)
+        + (f'<div class="rag-provenance">{esc(citation.provenance)}</div>' if citation.provenance else "")
+        + (f'<div class="rag-provenance">Also carried by {esc(", ".join(citation.also_published_by))}</div>'
+           if citation.also_published_by else "")
         + f'<blockquote class="rag-quote">{esc(citation.quote)}</blockquote>'
         + '<details class="rag-passage"><summary>Show the passage this quote is from</summary>'
         + f'<div class="rag-text">{body}</div></details></div>'

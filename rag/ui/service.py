@@ -21,6 +21,7 @@ from rag.config import display_path
 from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
 from rag.store.factory import backend_for, open_store
+from rag.store.filters import DocumentFilter, iso_prefix
 from rag.ui.uploads import UploadResult, add_files
 
 EXTRACTIVE = "extractive"
@@ -45,6 +46,7 @@ class Service:
         llm: str | None = None,
         embedder_spec: str | None = None,
         reranker: str | None = None,
+        where: DocumentFilter | None = None,
     ) -> None:
         if not backend_for(index_dir).exists():
             raise RagError(f"no index at {index_dir}; build one with `rag ingest PATH`")
@@ -54,6 +56,7 @@ class Service:
         self.llm = llm or None
         self.embedder_spec = embedder_spec
         self.reranker = reranker
+        self.where = where
         self._lock = threading.Lock()  # not RLock: Gradio may resume a handler on another thread
         self._ingest_lock = threading.Lock()
         self._assistants: dict[tuple[str, str | None], "Assistant"] = {}
@@ -82,11 +85,14 @@ class Service:
         k: int | None = None,
         mode: str | None = None,
         generator: str | None = None,
+        where: DocumentFilter | None = None,
     ) -> Iterator["str | Answer"]:
         """Like `Assistant.ask_stream`: text pieces, then the final Answer.
 
         `generator` is "extractive" or the configured LLM spec; None means the LLM when one is set.
+        `where` limits the articles (None: the filter `rag ui` was started with, if any).
         """
+        where = self.where if where is None else where
         k = check_k(self.k if k is None else k)
         mode = check_mode(mode or self.mode)
         if generator is None:  # as `rag ask` does: the configured LLM if any
@@ -95,7 +101,7 @@ class Service:
             # One piece of text then the Answer, computed in milliseconds: collect them under the
             # lock, and never hold it while the caller is suspended between pieces.
             with self._lock:
-                items = list(self._assistant(mode, generator).ask_stream(question, conversation, k))
+                items = list(self._assistant(mode, generator).ask_stream(question, conversation, k, where))
             yield from items
             return
         # An LLM streams for seconds: a producer thread holds the lock and always runs to the end,
@@ -105,7 +111,7 @@ class Service:
         def produce() -> None:
             try:
                 with self._lock:
-                    for item in self._assistant(mode, generator).ask_stream(question, conversation, k):
+                    for item in self._assistant(mode, generator).ask_stream(question, conversation, k, where):
                         pieces.put(item)
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer
                 pieces.put(_Failed(exc))
@@ -174,3 +180,20 @@ def check_mode(mode: object) -> str:
     if mode not in MODES:
         raise RagError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
     return str(mode)
+
+
+def filter_from(
+    since: str | None = None, until: str | None = None, outlets: Sequence[str] | str | None = None,
+    sources: str | None = None,
+) -> DocumentFilter | None:
+    """A filter from the UI's or the API's fields (outlets a list or comma-separated; sources
+    comma-separated globs); empty fields filter nothing; a bad date is a RagError."""
+    if isinstance(outlets, str):
+        outlets = outlets.split(",")
+    where = DocumentFilter(
+        since=iso_prefix(since, "since") if since and since.strip() else None,
+        until=iso_prefix(until, "until") if until and until.strip() else None,
+        outlets=tuple(o.strip() for o in outlets or () if o and o.strip()),
+        sources=tuple(g.strip() for g in (sources or "").split(",") if g.strip()),
+    )
+    return where or None
