@@ -170,8 +170,12 @@ class UI:
         import urllib.request
 
         base = f"http://127.0.0.1:{self.port}/gradio_api/call/ask"
-        body = json.dumps({"data": [question, 5, "hybrid"]}).encode("ascii")
         try:
+            # The endpoint's parameters after the question (k, mode, filters...) at their defaults.
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/gradio_api/info", timeout=60) as response:  # noqa: S310
+                parameters = json.loads(response.read())["named_endpoints"]["/ask"]["parameters"]
+            rest = [p.get("parameter_default") if p.get("parameter_has_default") else "" for p in parameters[1:]]
+            body = json.dumps({"data": [question, *rest]}).encode("ascii")
             request = urllib.request.Request(base, data=body, headers={"Content-Type": "application/json"})
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
                 event = json.loads(response.read())["event_id"]
