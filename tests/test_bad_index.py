@@ -106,6 +106,170 @@ def test_ingest_refuses_to_update_a_corrupt_index(capsys, index: Path):
     assert (index / "manifest.json").read_text() == before
 
 
+# --- a lost manifest: refused everywhere, nothing deleted, and recoverable -------------------------
+
+QUESTION = "How many children were sexually abused in Rotherham?"
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file() and p.name != ".lock"}
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch) -> Path:
+    """An index built from a folder other than seeds/, in a working directory that has a seeds/."""
+    import shutil
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "library.txt").write_text(
+        "Bristol opens a new central library\n\nBristol City Council opened a new central library on Monday."
+        " The library cost 12 million pounds and holds 80,000 books.", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copytree(SEEDS, work / "seeds")
+    monkeypatch.chdir(work)
+    directory = tmp_path / "ix"
+    ingest([other], directory, embedder_spec="offline", progress=False)
+    return directory
+
+
+@pytest.mark.parametrize("argv", [
+    ["ask", "How much did the library cost?"],
+    ["info"],
+    ["ingest", "seeds"],
+    ["ingest", "seeds", "--rebuild"],
+    ["chat"],
+    ["eval", "--use-index", "--dataset", str(SEEDS.parent / "eval" / "seed_questions.jsonl")],
+])
+def test_a_lost_manifest_is_refused_and_nothing_is_overwritten(capsys, elsewhere: Path, argv, monkeypatch):
+    (elsewhere / "manifest.json").unlink()
+    before = _snapshot(elsewhere)
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(""))
+    code, out, err = _cli(capsys, *argv, "--index", str(elsewhere))
+    _one_line_error(code, err, "index recover")
+    assert _snapshot(elsewhere) == before
+    assert "seeds" not in out
+
+
+def test_recover_publishes_the_last_generation_again(capsys, elsewhere: Path):
+    code, out, _ = _cli(capsys, "ask", "How much did the library cost?", "--index", str(elsewhere), "--json")
+    expected = json.loads(out)["answer"]
+    assert code == 0 and "12 million" in expected
+    (elsewhere / "manifest.json").unlink()
+    code, out, err = _cli(capsys, "index", "recover", "--index", str(elsewhere))
+    assert code == 0, err
+    assert out.startswith(f"Recovered {elsewhere}: generation 1, 1 document(s)")
+    code, out, _ = _cli(capsys, "ask", "How much did the library cost?", "--index", str(elsewhere), "--json")
+    assert code == 0 and json.loads(out)["answer"] == expected
+    code, _, err = _cli(capsys, "index", "recover", "--index", str(elsewhere))
+    _one_line_error(code, err, "nothing to recover")
+
+
+def test_recover_an_index_built_before_generations_kept_their_manifest(capsys, elsewhere: Path):
+    """No copy of the manifest: the embedder is found by re-embedding stored chunks."""
+    manifest = _manifest(elsewhere)
+    (elsewhere / "manifest.json").unlink()
+    (elsewhere / f"store-{manifest['generation']}.manifest.json").unlink()
+    code, out, err = _cli(capsys, "index", "recover", "--index", str(elsewhere), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["embedder"] == manifest["embedder_id"] and result["settings_from"].startswith("the stored vectors")
+    assert (result["chunk_size"], result["chunk_overlap"]) == (manifest["chunk_size"], manifest["chunk_overlap"])
+    recovered = _manifest(elsewhere)
+    for key in ("generation", "sqlite_file", "faiss_file", "embedder_spec", "dimension", "documents", "chunks"):
+        assert recovered[key] == manifest[key], key
+    assert _cli(capsys, "ask", "How much did the library cost?", "--index", str(elsewhere))[0] == 0
+
+
+def test_recover_names_the_embedder_it_cannot_find(capsys, elsewhere: Path):
+    manifest = _manifest(elsewhere)
+    (elsewhere / "manifest.json").unlink()
+    (elsewhere / f"store-{manifest['generation']}.manifest.json").unlink()
+    code, _, err = _cli(capsys, "index", "recover", "--index", str(elsewhere), "--embedder", "offline:hash-v1:768x")
+    _one_line_error(code, err)
+    assert not (elsewhere / "manifest.json").exists()
+
+
+def test_recover_an_unreadable_manifest_keeps_it_aside(capsys, elsewhere: Path):
+    (elsewhere / "manifest.json").write_text("{not json")
+    _one_line_error(*_cli(capsys, "ingest", "seeds", "--rebuild", "--index", str(elsewhere))[::2], "index recover")
+    code, _, err = _cli(capsys, "index", "recover", "--index", str(elsewhere))
+    assert code == 0, err
+    assert (elsewhere / "manifest.json.broken").read_text() == "{not json"
+    assert _cli(capsys, "info", "--index", str(elsewhere))[0] == 0
+
+
+def test_rebuild_over_a_lost_manifest_goes_ahead_only_when_nothing_checks_out(capsys, elsewhere: Path):
+    manifest = _manifest(elsewhere)
+    (elsewhere / "manifest.json").unlink()
+    (elsewhere / manifest["faiss_file"]).write_bytes(b"garbage")
+    code, _, err = _cli(capsys, "index", "recover", "--index", str(elsewhere))
+    _one_line_error(code, err, "nothing in", "corrupt", "--rebuild")
+    code, _, err = _cli(capsys, "ingest", "seeds", "--rebuild", "-q", "--index", str(elsewhere))
+    assert code == 0, err
+    assert _manifest(elsewhere)["generation"] == manifest["generation"] + 1
+    assert _cli(capsys, "ask", QUESTION, "--index", str(elsewhere))[0] == 0
+
+
+def test_a_damaged_newer_generation_is_passed_over_for_an_intact_older_one(capsys, elsewhere: Path):
+    import shutil
+
+    m = _manifest(elsewhere)
+    (elsewhere / "manifest.json").unlink()
+    n = m["generation"]
+    shutil.copyfile(elsewhere / m["sqlite_file"], elsewhere / f"store-{n + 1}.sqlite3")
+    (elsewhere / f"vectors-{n + 1}.faiss").write_bytes(b"half a file")
+    code, out, err = _cli(capsys, "index", "recover", "--index", str(elsewhere))
+    assert code == 0, err
+    assert f"generation {n}," in out and f"passed over generation {n + 1}" in err
+
+
+def test_rebuild_never_replaces_an_index_from_a_newer_rag(capsys, index: Path):
+    db = index / _manifest(index)["sqlite_file"]
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (99, 'future')")
+    conn.commit()
+    conn.close()
+    before = _snapshot(index)
+    code, _, err = _cli(capsys, "--index", str(index), "ingest", str(SEEDS), "--rebuild", "-q")
+    _one_line_error(code, err, "newer", "upgrade")
+    assert _snapshot(index) == before
+
+
+# --- --index naming something that is not an index ------------------------------------------------
+
+@pytest.mark.parametrize("argv", [["ask", QUESTION], ["chat"], ["ui"], ["info"]])
+def test_a_named_index_that_is_not_there_is_an_error_not_a_seed_index(capsys, tmp_path: Path, argv, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    import shutil
+
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    code, _, err = _cli(capsys, "--index", str(tmp_path / "typo"), *argv)
+    _one_line_error(code, err, "no index at", "ingest")
+    assert not (tmp_path / "typo").exists()
+    monkeypatch.setenv("RAG_INDEX", str(tmp_path / "typo-env"))
+    code, _, err = _cli(capsys, *argv)
+    _one_line_error(code, err, "no index at")
+    assert not (tmp_path / "typo-env").exists()
+
+
+@pytest.mark.parametrize("argv", [["ingest", str(SEEDS)], ["ask", QUESTION], ["info"], ["chat"], ["ui"],
+                                  ["index", "recover"], ["eval", "--use-index"]])
+def test_an_index_path_that_is_a_file_is_one_line(capsys, tmp_path: Path, argv):
+    target = tmp_path / "notes.txt"
+    target.write_text("my notes")
+    code, _, err = _cli(capsys, "--index", str(target), *argv)
+    _one_line_error(code, err, "is a file, not an index directory")
+    assert target.read_text() == "my notes"
+
+
 def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) -> None:
     """An index written before migration 2 (no metadata or syndication columns) still answers."""
     from rag.answer.assistant import Assistant
@@ -123,3 +287,20 @@ def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) 
     write_manifest(directory, manifest)
     answer = Assistant(directory, embedder_spec="offline").ask("How many children were sexually abused in Rotherham?")
     assert "1,400" in answer.answer and answer.citations[0].authors == ()
+
+
+def test_recover_a_generation_at_an_older_schema(capsys, elsewhere: Path):
+    """A lost manifest over a store from before migrations 2 and 3: recovered, then upgraded on open."""
+    manifest = _manifest(elsewhere)
+    with sqlite3.connect(elsewhere / manifest["sqlite_file"]) as conn:
+        for column in ("authors", "url", "signature", "syndication_group"):
+            conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+        conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
+    conn.close()
+    (elsewhere / "manifest.json").unlink()
+    (elsewhere / f"store-{manifest['generation']}.manifest.json").unlink()
+    code, out, err = _cli(capsys, "index", "recover", "--index", str(elsewhere), "--json")
+    assert code == 0, err
+    assert _manifest(elsewhere)["schema_version"] == 1
+    code, out, err = _cli(capsys, "ask", "How much did the library cost?", "--index", str(elsewhere), "--json")
+    assert code == 0 and "12 million" in json.loads(out)["answer"], err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -72,7 +73,9 @@ def test_sigkill_mid_ingest_keeps_the_previous_index(tmp_path: Path, seeds_copy:
     assert report.documents_new == 6
     assert _consistent(index_dir)[0] == before[0] + 6
     names = {p.name for p in index_dir.iterdir() if p.name.startswith(("store-", "vectors-"))}
-    assert len(names) == 2
+    generation = json.loads((index_dir / "manifest.json").read_text())["generation"]
+    # Only the live generation is left: its store, its vectors and its copy of the manifest.
+    assert names == {f"store-{generation}.sqlite3", f"vectors-{generation}.faiss", f"store-{generation}.manifest.json"}
 
 
 def test_reader_keeps_its_generation_while_a_writer_publishes(tmp_path: Path, seeds_copy: Path):

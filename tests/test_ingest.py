@@ -121,8 +121,9 @@ def test_failure_before_publishing_keeps_the_previous_index(tmp_path: Path, seed
         assert index.manifest.documents == 2
         assert not index.lexical_search("Wakefield", 5)
     files = sorted(p.name for p in (tmp_path / "ix").iterdir() if not p.name.startswith("."))
-    assert files == sorted(["manifest.json", json.loads(manifest_before)["sqlite_file"],
-                            json.loads(manifest_before)["faiss_file"]])
+    before = json.loads(manifest_before)
+    assert files == sorted(["manifest.json", before["sqlite_file"], before["faiss_file"],
+                            f"store-{before['generation']}.manifest.json"])
 
 
 def test_second_writer_is_refused(tmp_path: Path):

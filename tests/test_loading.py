@@ -122,3 +122,20 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_a_reason(tmp_path: Path):
     assert [f.name for f in found if isinstance(f, Path)] == ["fine.txt"]
     (bad,) = [f for f in found if isinstance(f, Skipped)]
     assert "not valid UTF-8" in bad.reason
+
+
+def test_ingest_prints_pypdf_notes_as_one_warning_line_per_file(tmp_path: Path, capsys):
+    from rag.cli import main
+
+    good = _pdf_bytes("Wakefield council said the report on children was published on Tuesday")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "badxref.pdf").write_bytes(good.replace(b"startxref\n", b"startxref\n9"))
+    (docs / "noeof.pdf").write_bytes(good[: good.rindex(b"%%EOF")][: len(good) // 2])
+    assert main(["--index", str(tmp_path / "ix"), "ingest", str(docs)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert all(line.startswith(("Warning: ", "Notice: ")) for line in err), err
+    warnings = [line for line in err if line.startswith("Warning: ")]
+    assert len(warnings) == 2
+    assert any("badxref.pdf: pypdf: " in line for line in warnings)
+    assert any("noeof.pdf" in line and "pypdf: EOF marker not found" in line for line in warnings)

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from rag import __version__
-from rag.cli import ask_cmd, eval_cmd, info_cmd, ingest_cmd, ui_cmd
-from rag.errors import RagError
+from rag.cli import ask_cmd, eval_cmd, index_cmd, info_cmd, ingest_cmd, ui_cmd
+from rag.errors import RagError, system_error_message
 
 EPILOG = """\
 examples:
@@ -24,12 +24,13 @@ examples:
   rag eval --out report/                 score the assistant on eval/seed_questions.jsonl
   rag ui                                 open the web UI on http://127.0.0.1:7860
   rag info                               what the index holds
+  rag index recover                      manifest.json lost or damaged: publish the last complete generation
 
 The index lives in ./.rag-index unless --index or RAG_INDEX names another directory, or a
 Milvus collection: --index milvus://HOST:PORT/NAME (install '.[milvus]').
 """
 
-COMMANDS = ("ingest", "ask", "chat", "eval", "ui", "info")
+COMMANDS = ("ingest", "ask", "chat", "eval", "ui", "info", "index")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,12 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rag {__version__}")
     add_global_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (ingest_cmd, ask_cmd, eval_cmd, ui_cmd, info_cmd):
+    for module in (ingest_cmd, ask_cmd, eval_cmd, ui_cmd, info_cmd, index_cmd):
         module.register(sub)
-    for command in sub.choices.values():
+    commands = list(sub.choices.values())
+    while commands:
         # Global options are accepted after the subcommand too (`rag ask "q" --index DIR`), and each
         # command's --help lists them. SUPPRESS: a value given before the subcommand is kept.
+        command = commands.pop()
         add_global_options(command.add_argument_group("global options"), default=argparse.SUPPRESS)
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):  # `rag index recover`
+                commands.extend(action.choices.values())
     return parser
 
 
@@ -80,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:
+        message = system_error_message(exc)
+        if message is not None:  # a full disk, a read-only directory: the machine, not a bug
+            print(f"Error: {message}", file=sys.stderr)
+            return 1
         from embeddings.errors import (
             EmbedderError,  # deferred: `embeddings` imports numpy and LangChain
         )

@@ -14,6 +14,7 @@ from rag.cli.common import (
     document_filter,
     add_json_flag,
     embedder_spec,
+    index_named,
     index_path,
     llm_spec,
     print_json,
@@ -76,7 +77,7 @@ def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assista
     )
 
     directory = index_path(args)
-    report = ensure_index(directory, embedder_spec(args), progress=not quiet)
+    report = ensure_index(directory, embedder_spec(args), progress=not quiet, named=index_named(args))
     if report is not None and not quiet:
         print(summary(report), file=sys.stderr)
     llm = llm_spec(args)

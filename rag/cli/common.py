@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.config import index_dir
+from rag.config import DEFAULT_INDEX_DIR, index_dir
 from rag.errors import RagError
 from rag.store.filters import DocumentFilter, iso_prefix
 
@@ -33,6 +33,11 @@ def embedder_spec(args: argparse.Namespace) -> str | None:
 
 def index_path(args: argparse.Namespace) -> Path | str:
     return index_dir(args.index)
+
+
+def index_named(args: argparse.Namespace) -> bool:
+    """Did the user name the index location (--index, RAG_INDEX) rather than take the default?"""
+    return bool(getattr(args, "index", None) or os.environ.get("RAG_INDEX")) and index_path(args) != DEFAULT_INDEX_DIR
 
 
 def print_json(data: Any) -> None:

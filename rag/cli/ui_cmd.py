@@ -11,7 +11,7 @@ import sys
 import time
 
 from rag.cli.ask_cmd import add_answer_options
-from rag.cli.common import document_filter, embedder_spec, index_path, llm_spec
+from rag.cli.common import document_filter, embedder_spec, index_named, index_path, llm_spec
 from rag.errors import RagError
 
 
@@ -64,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
     auth = auth_from_env()
     directory = index_path(args)
     spec = embedder_spec(args)
-    ensure_index(directory, spec)
+    ensure_index(directory, spec, named=index_named(args))
+    from rag.store.factory import open_store  # deferred: numpy and FAISS, not needed for --help
+
+    with open_store(directory) as store:  # a damaged or newer index: one line now, not a server that fails
+        store.embedder(spec)
     llm = llm_spec(args)
     if auth is None and (args.share or not _is_loopback(args.host)):
         print("Warning: serving beyond this machine without a login; set RAG_UI_USER and RAG_UI_PASSWORD"

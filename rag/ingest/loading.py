@@ -225,16 +225,47 @@ def _read_markdown(path: Path, text: str, digest: str) -> RawDocument:
     return RawDocument(path, plain, digest, title=m.group(1).strip() if m else None)
 
 
+#: A PDF's page content may decompress to at most this much per stream and per document, and it
+#: may have at most this many pages: a news article's pages are tens of kilobytes each, while a
+#: compression bomb (a FlateDecode stream of a few MB that expands to GBs) would otherwise hold
+#: the ingest for minutes and gigabytes (20 pages x 70 MB: 4 minutes, 1.5 GB before this limit).
+PDF_MAX_STREAM_BYTES = 8_000_000
+PDF_MAX_CONTENT_BYTES = 32_000_000
+PDF_MAX_PAGES = 2_000
+
+
 def _read_pdf(path: Path, data: bytes, digest: str) -> RawDocument | Skipped:
+    import contextlib
     import io
 
+    import pypdf
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    limits = getattr(pypdf, "apply_configuration", None)  # pypdf >= 6: per-context limits
+    limited = (limits(zlib_maximum_output_length=PDF_MAX_STREAM_BYTES, lzw_maximum_output_length=PDF_MAX_STREAM_BYTES,
+                      run_length_maximum_output_length=PDF_MAX_STREAM_BYTES)
+               if limits is not None else contextlib.nullcontext())
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as exc:
+        with limited:
+            reader = PdfReader(io.BytesIO(data))
+            if len(reader.pages) > PDF_MAX_PAGES:
+                return Skipped(path, f"the PDF has {len(reader.pages):,} pages (limit {PDF_MAX_PAGES:,})")
+            pages = []
+            expanded = 0
+            for page in reader.pages:
+                contents = page.get_contents()
+                expanded += len(contents.get_data()) if contents is not None else 0
+                if expanded > PDF_MAX_CONTENT_BYTES:
+                    return Skipped(path, f"the PDF's pages expand to over {PDF_MAX_CONTENT_BYTES // 10**6} MB"
+                                         " (a compression bomb?)")
+                pages.append(page.extract_text() or "")
+    except Exception as exc:  # noqa: BLE001 - sorted below; anything else is "could not parse"
+        if exc.__class__.__name__ == "LimitReachedError":  # pypdf's own decompression limit
+            return Skipped(path, f"a stream in the PDF expands to over {PDF_MAX_STREAM_BYTES // 10**6} MB"
+                                 " (a compression bomb?)")
+        if not isinstance(exc, (PdfReadError, ValueError, KeyError)):
+            raise
         detail = " ".join(str(exc).split())[:80]
         return Skipped(path, f"unreadable PDF ({exc.__class__.__name__}{': ' + detail if detail else ''})")
     text = "\n\n".join(p.strip() for p in pages if p.strip())

@@ -67,7 +67,7 @@ def _text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def _embedding_input(title: str, text: str) -> str:
+def embedding_input(title: str, text: str) -> str:
     """What the embedder sees for a chunk: the article's headline, then the chunk."""
     return text if text.startswith(title) else f"{title}\n\n{text}"
 
@@ -184,7 +184,9 @@ def _ingest(
     warn: Callable[[str], None],
     report: IngestReport,
 ) -> None:
-    previous = backend.settings()
+    # A rebuild replaces what is there; whether it may (an index with a lost manifest whose
+    # generation is intact may not) is the backend's to decide, under its writer lock.
+    previous = None if rebuild else backend.settings()
     if previous is not None and not rebuild:
         size = chunk_size or previous.chunk_size
         overlap = chunk_overlap if chunk_overlap is not None else previous.chunk_overlap
@@ -240,6 +242,8 @@ def _sync(
             report.skipped.append((str(raw.path), raw.reason))
             warn(f"skipped {raw.path}: {raw.reason}" + (" (kept the indexed version)" if old else ""))
             continue
+        if raw.notes:  # what the parser library said about a file it still read: one line
+            warn(f"{raw.path}: {'; '.join(raw.notes)}")
         fingerprint = _fingerprint(raw.digest, size, overlap)
         if old is not None and old.fingerprint == fingerprint:
             report.documents_unchanged += 1
@@ -262,7 +266,7 @@ def _sync(
         chunks = chunk_text(cleaned.text, size, overlap)
         # Chunks are embedded with their article's title for context; the hash covers both,
         # so a vector is reused only when exactly the same input would be embedded again.
-        inputs = [_embedding_input(cleaned.title, c.text) for c in chunks]
+        inputs = [embedding_input(cleaned.title, c.text) for c in chunks]
         rows = [ChunkRow(c.ordinal, c.start, c.end, c.text, _text_hash(text)) for c, text in zip(chunks, inputs)]
         vectors = [reusable.get(row.text_hash) for row in rows]
         report.chunks_new += len(rows)
@@ -316,13 +320,19 @@ def ensure_index(
     seeds: Path | None = None,
     progress: bool = False,
     say: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+    named: bool = False,
 ) -> IngestReport | None:
     """Build the index from seeds/ when there is none yet, saying so (as `rag ask` and `rag ui` do).
 
+    Only for the default location: an index the user `named` (--index, RAG_INDEX) that is not
+    there is an error, so a mistyped path never silently becomes a new seed index.
     Returns the report of the build, or None when an index was already there.
     """
     if backend_for(index_dir).exists():
         return None
+    if named:
+        raise RagError(f"no index at {index_dir}; build one with `rag --index {index_dir} ingest PATH`"
+                       " (only the default ./.rag-index is built from seeds/ on first use)")
     seeds = seeds or DEFAULT_SEEDS_DIR
     if not seeds.is_dir():
         raise RagError(f"no index at {index_dir} and no {seeds}/ folder here; run `rag ingest PATH` first")

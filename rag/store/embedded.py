@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.config import DEFAULT_INDEX_DIR
 from rag.errors import IndexError_, RagError
 from rag.store import database
 from rag.store.base import (
@@ -32,16 +33,43 @@ from rag.store.base import (
     StoreWriter,
 )
 from rag.store.locking import writer_lock
-from rag.store.manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
+from rag.store.manifest import MANIFEST_NAME, Manifest, read_manifest, recover_hint, write_manifest
+from rag.store.recovery import (
+    copy_name,
+    faiss_name,
+    generation_numbers,
+    has_index_files,
+    manifest_state,
+    newest_intact,
+    sqlite_name,
+)
 from rag.store.vectors import VectorIndex
 
-
-def sqlite_name(generation: int) -> str:
-    return f"store-{generation}.sqlite3"
+__all__ = ["EmbeddedBackend", "EmbeddedStore", "EmbeddedWriter", "faiss_name", "sqlite_name", "settings_of"]
 
 
-def faiss_name(generation: int) -> str:
-    return f"vectors-{generation}.faiss"
+def check_directory(directory: Path) -> None:
+    """An index location that exists must be a directory (a file there is a one-line error)."""
+    if directory.exists() and not directory.is_dir():
+        raise IndexError_(f"{directory} is a file, not an index directory; give --index (or RAG_INDEX) a directory")
+
+
+def lost_manifest_error(directory: Path, why: str) -> IndexError_:
+    """A directory with generation files but no usable manifest: refused, never overwritten."""
+    newest = max(generation_numbers(directory), default=0)
+    return IndexError_(
+        f"{directory} holds index files (generation {newest}) but {why.rstrip('.')}; nothing was changed:"
+        f" {recover_hint(directory)}"
+    )
+
+
+def read_current(directory: Path) -> Manifest | None:
+    """The published manifest; None only when the directory holds no index at all."""
+    check_directory(directory)
+    manifest = read_manifest(directory)
+    if manifest is None and has_index_files(directory):
+        raise lost_manifest_error(directory, "no manifest.json")
+    return manifest
 
 
 def settings_of(manifest: Manifest) -> IndexSettings:
@@ -74,9 +102,10 @@ class EmbeddedStore(Store):
         """Open the current generation; a missing, corrupt or inconsistent index is a clear error."""
         last_error: IndexError_ | None = None
         for _ in range(3):  # a writer may swap generations between our reads: retry
-            manifest = read_manifest(directory)
+            manifest = read_current(directory)
             if manifest is None:
-                raise IndexError_(f"no index at {directory}; build one with `rag ingest PATH`")
+                where = "" if directory == DEFAULT_INDEX_DIR else f"--index {directory} "
+                raise IndexError_(f"no index at {directory}; build one with `rag {where}ingest PATH`")
             try:
                 return cls._open_generation(directory, manifest)
             except IndexError_ as exc:
@@ -222,7 +251,7 @@ class EmbeddedBackend(StoreBackend):
         self.location = str(directory)
 
     def settings(self) -> IndexSettings | None:
-        manifest = read_manifest(self.directory)
+        manifest = read_current(self.directory)
         return settings_of(manifest) if manifest else None
 
     def open(self) -> EmbeddedStore:
@@ -231,13 +260,16 @@ class EmbeddedBackend(StoreBackend):
     @contextmanager
     def writer(self, settings: IndexSettings, *, rebuild: bool = False) -> Iterator[StoreWriter]:
         directory = self.directory
+        check_directory(directory)
         with writer_lock(directory):
-            previous = read_manifest(directory)
+            previous = _previous_for_rebuild(directory) if rebuild else read_current(directory)
             if previous is not None and not rebuild and previous.embedder_id != settings.embedder_id:
                 raise RagError(f"internal error: writing {settings.embedder_id} vectors into a {previous.embedder_id} index")
             base = None if rebuild else previous
-            generation = (previous.generation + 1) if previous else 1
-            new_files = [directory / sqlite_name(generation), directory / faiss_name(generation)]
+            # Never reuse a number a file here already has (a rebuild over unusable generations).
+            generation = max([previous.generation if previous else 0, *generation_numbers(directory)]) + 1
+            new_files = [directory / sqlite_name(generation), directory / faiss_name(generation),
+                         directory / copy_name(generation)]
             published = False
             try:
                 conn = _working_copy(directory, base, generation)
@@ -259,26 +291,26 @@ class EmbeddedBackend(StoreBackend):
                     raise RagError(f"internal error: {chunks} chunks but {len(vectors)} vectors; index left unchanged")
                 vectors.maybe_make_approximate()
                 vectors.save(directory / faiss_name(generation))
-                write_manifest(
-                    directory,
-                    Manifest(
-                        generation=generation,
-                        sqlite_file=sqlite_name(generation),
-                        faiss_file=faiss_name(generation),
-                        schema_version=schema,
-                        embedder_spec=settings.embedder_spec,
-                        embedder_id=settings.embedder_id,
-                        dimension=settings.dimension,
-                        chunk_size=settings.chunk_size,
-                        chunk_overlap=settings.chunk_overlap,
-                        documents=docs,
-                        chunks=chunks,
-                        index_type=vectors.kind,
-                        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        versions=_versions(),
-                        model_sha256=settings.model_sha256,
-                    ),
+                manifest = Manifest(
+                    generation=generation,
+                    sqlite_file=sqlite_name(generation),
+                    faiss_file=faiss_name(generation),
+                    schema_version=schema,
+                    embedder_spec=settings.embedder_spec,
+                    embedder_id=settings.embedder_id,
+                    dimension=settings.dimension,
+                    chunk_size=settings.chunk_size,
+                    chunk_overlap=settings.chunk_overlap,
+                    documents=docs,
+                    chunks=chunks,
+                    index_type=vectors.kind,
+                    built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    versions=_versions(),
+                    model_sha256=settings.model_sha256,
                 )
+                # The generation keeps its own copy, so losing manifest.json loses nothing.
+                write_manifest(directory, manifest, name=copy_name(generation))
+                write_manifest(directory, manifest)
                 published = True
             finally:
                 if not published:
@@ -286,6 +318,46 @@ class EmbeddedBackend(StoreBackend):
                         path.unlink(missing_ok=True)
                         path.with_name(path.name + ".tmp").unlink(missing_ok=True)
             _remove_stale_generations(directory, keep={p.name for p in new_files})
+
+
+def _previous_for_rebuild(directory: Path) -> Manifest | None:
+    """What a rebuild replaces; refused when that would destroy an index that still works.
+
+    With a usable manifest the user asked to replace that index, unless its store was written
+    by a newer rag. Without one, the rebuild goes ahead only if no generation here checks out
+    (otherwise `rag index recover` brings it back, and a rebuild would delete it).
+    """
+    manifest, why = manifest_state(directory)  # a newer manifest version raises: never replaced
+    if manifest is not None:
+        version = _schema_on_disk(directory / manifest.sqlite_file)
+        if version is not None and version > database.SCHEMA_VERSION:
+            raise IndexError_(f"{directory} was written by a newer rag (schema {version}); upgrade rag"
+                              " (a rebuild would replace it)")
+        return manifest
+    if not has_index_files(directory):
+        return None
+    intact, _ = newest_intact(directory)
+    if intact is not None:
+        raise IndexError_(
+            f"{directory} has no usable manifest ({(why or '').rstrip('.')}) but generation {intact.generation}"
+            f" ({intact.documents} documents, {intact.chunks} chunks) is intact; a rebuild would replace it:"
+            f" recover it with `rag {'' if directory == DEFAULT_INDEX_DIR else f'--index {directory} '}index recover`"
+        )
+    return None
+
+
+def _schema_on_disk(path: Path) -> int | None:
+    """The schema version of a store file, read without changing it (None if unreadable)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return database.schema_version(conn)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
 
 
 def _working_copy(directory: Path, base: Manifest | None, generation: int) -> sqlite3.Connection:

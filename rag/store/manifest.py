@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.config import DEFAULT_INDEX_DIR
 from rag.errors import IndexError_
 
 MANIFEST_VERSION = 1
@@ -60,23 +61,35 @@ _FIELDS = {
 }
 
 
+def recover_hint(index_dir: Path) -> str:
+    """What to say when a manifest cannot be used: the generation files beside it may still be whole."""
+    where = "" if index_dir == DEFAULT_INDEX_DIR else f"--index {index_dir} "
+    return (f"recover its last complete generation with `rag {where}index recover`,"
+            f" or rebuild it with `rag {where}ingest --rebuild PATH`")
+
+
 def read_manifest(index_dir: Path) -> Manifest | None:
-    """The manifest, validated field by field; None if the directory holds no index yet."""
+    """The manifest, validated field by field; None if the directory holds no manifest."""
     path = index_dir / MANIFEST_NAME
     if not path.exists():
         return None
+    return parse_manifest_file(path)
+
+
+def parse_manifest_file(path: Path) -> Manifest:
+    """A manifest file (manifest.json, or a generation's copy of it), validated field by field."""
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexError_(f"{path} is unreadable ({exc.__class__.__name__}); rebuild with `rag ingest --rebuild`") from None
+        raise IndexError_(f"{path} is unreadable ({exc.__class__.__name__}); {recover_hint(path.parent)}") from None
     if not isinstance(data, dict):
-        raise IndexError_(f"{path} is not a rag manifest; rebuild with `rag ingest --rebuild`")
+        raise IndexError_(f"{path} is not a rag manifest; {recover_hint(path.parent)}")
     version = data.get("manifest_version")
     if isinstance(version, int) and version > MANIFEST_VERSION:
         raise IndexError_(f"{path} comes from a newer rag (manifest version {version}); upgrade rag")
     for name, kind in _FIELDS.items():
         if not isinstance(data.get(name), kind):
-            raise IndexError_(f"{path} lacks a valid '{name}'; rebuild with `rag ingest --rebuild`")
+            raise IndexError_(f"{path} lacks a valid '{name}'; {recover_hint(path.parent)}")
     for name in ("sqlite_file", "faiss_file"):
         # Only plain names inside the index directory: a manifest must not point elsewhere.
         if Path(data[name]).name != data[name] or data[name].startswith("."):
@@ -92,9 +105,9 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     )
 
 
-def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+def write_manifest(index_dir: Path, manifest: Manifest, name: str = MANIFEST_NAME) -> None:
     """Atomically replace manifest.json (write, fsync, rename, fsync the directory)."""
-    path = index_dir / MANIFEST_NAME
+    path = index_dir / name
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(manifest.to_json())

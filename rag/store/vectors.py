@@ -7,6 +7,7 @@ so incremental ingest works at any size. Vectors are L2-normalised, so inner pro
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 from collections.abc import Sequence
@@ -166,7 +167,13 @@ class VectorIndex:
         """Write to a temporary name, fsync, then rename: a reader never sees half a file."""
         faiss = _faiss()
         tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(self.index, str(tmp))
+        try:
+            faiss.write_index(self.index, str(tmp))
+        except RuntimeError as exc:  # FAISS reports a failed write as text: make it the OSError it is
+            tmp.unlink(missing_ok=True)
+            text = str(exc)
+            code = errno.ENOSPC if "No space left" in text else errno.EROFS if "Read-only" in text else errno.EIO
+            raise OSError(code, os.strerror(code), str(tmp)) from None
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
