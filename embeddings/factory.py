@@ -18,13 +18,13 @@ never a fallback.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from embeddings.base import Embedder
 from embeddings.errors import EmbedderError, ModelUnavailable
-
-if TYPE_CHECKING:
-    from embeddings.models import ModelLocation
+from embeddings.models import DEFAULT_MODEL, ModelLocation, locate_default_model, locate_model
+from embeddings.offline import DEFAULT_DIMENSION, VERSION, OfflineEmbedder
+from embeddings.onnx_backend import OnnxEmbedder, onnxruntime_available
+from embeddings.sentence_transformers_backend import SentenceTransformerEmbedder
 
 VALID = "auto, offline, offline:DIM, st:MODEL_OR_PATH, onnx:MODEL_OR_PATH"
 _ST = ("st", "sentence-transformers")
@@ -43,8 +43,6 @@ def create_embedder(spec: str, *, fast: bool = False) -> Embedder:
     if spec == "auto":
         return _auto()
     if kind == "offline":
-        from embeddings.offline import DEFAULT_DIMENSION, VERSION, OfflineEmbedder
-
         if not arg or arg == VERSION:
             return OfflineEmbedder()
         dim = arg.rsplit(":", 1)[-1]
@@ -53,17 +51,11 @@ def create_embedder(spec: str, *, fast: bool = False) -> Embedder:
         raise EmbedderError(f"'{spec}': offline takes a dimension between 32 and 4096 (default {DEFAULT_DIMENSION})")
     if kind in (*_ST, "onnx") and arg:
         if fast:
-            from embeddings.models import locate_model
-            from embeddings.onnx_backend import onnxruntime_available
-
             location = locate_model(arg) if onnxruntime_available() else None
             if location is not None:
                 return _onnx_or_torch(location)
         elif kind == "onnx":
-            from embeddings.onnx_backend import OnnxEmbedder
-
             return OnnxEmbedder(arg)
-        from embeddings.sentence_transformers_backend import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(arg)
     raise EmbedderError(f"unknown embedder '{spec}'; use one of: {VALID}")
@@ -71,9 +63,6 @@ def create_embedder(spec: str, *, fast: bool = False) -> Embedder:
 
 def _onnx_or_torch(location: "ModelLocation") -> Embedder:
     """The onnx embedder for a located model; the torch one (with a notice) if it cannot export."""
-    from embeddings.onnx_backend import OnnxEmbedder, onnxruntime_available
-    from embeddings.sentence_transformers_backend import SentenceTransformerEmbedder
-
     if not onnxruntime_available():
         return SentenceTransformerEmbedder(location)
     try:
@@ -85,13 +74,10 @@ def _onnx_or_torch(location: "ModelLocation") -> Embedder:
 
 
 def _auto() -> Embedder:
-    from embeddings.models import DEFAULT_MODEL, locate_default_model
-    from embeddings.offline import OfflineEmbedder
 
     location = locate_default_model()  # raises when the packaged copy fails its hash check
     if location is not None:
         return _onnx_or_torch(location)
-    from embeddings.sentence_transformers_backend import SentenceTransformerEmbedder
 
     try:
         return SentenceTransformerEmbedder(DEFAULT_MODEL)  # from the hub, if it answers within seconds

@@ -27,7 +27,14 @@ import numpy as np
 from embeddings.base import Embedder, l2_normalise
 from embeddings.cache import cache_dir
 from embeddings.errors import EmbedderError, ModelUnavailable
-from embeddings.models import DEFAULT_MODEL, WEIGHT_FILES, ModelLocation, locate_model, weights_sha256
+from embeddings.models import (
+    DEFAULT_MODEL,
+    WEIGHT_FILES,
+    ModelLocation,
+    locate_model,
+    weights_sha256,
+)
+from embeddings import onnx_export
 
 #: Small files that decide what the model does (configs, vocab, tokenizer); weights are hashed apart.
 _SMALL_FILE_LIMIT = 4 << 20
@@ -67,9 +74,7 @@ def files_digest(directory: Path) -> str:
 
 def export_dir(location: ModelLocation, model_sha256: str) -> Path:
     """Where the ONNX export of this model lives in the cache (it may not exist yet)."""
-    from embeddings.onnx_export import EXPORT_VERSION
-
-    return cache_dir() / "onnx" / f"{model_sha256[:16]}-{files_digest(location.path)}-v{EXPORT_VERSION}"
+    return cache_dir() / "onnx" / f"{model_sha256[:16]}-{files_digest(location.path)}-v{onnx_export.EXPORT_VERSION}"
 
 
 def default_threads() -> int:
@@ -81,23 +86,21 @@ def default_threads() -> int:
 
 
 def _read_pipeline(directory: Path) -> dict[str, Any]:
-    from embeddings.onnx_export import EXPORT_VERSION, PIPELINE
 
     try:
-        data = json.loads((directory / PIPELINE).read_text(encoding="utf-8"))
+        data = json.loads((directory / onnx_export.PIPELINE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise EmbedderError(f"ONNX export at {directory} is unreadable; delete that folder to rebuild it") from None
     expected = {"version": int, "dimension": int, "max_seq_length": int, "lowercase": bool, "pooling": list,
                 "normalize": bool, "prompts": dict, "pad_id": int, "pad_token": str, "inputs": list}
     if not isinstance(data, dict) or any(not isinstance(data.get(k), t) for k, t in expected.items()) \
-            or data["version"] != EXPORT_VERSION:
+            or data["version"] != onnx_export.EXPORT_VERSION:
         raise EmbedderError(f"ONNX export at {directory} is not one this version made; delete that folder to rebuild it")
     return data
 
 
 class OnnxEmbedder(Embedder):
     """A sentence-transformers model (Transformer + Pooling + Normalize) through onnxruntime."""
-
     backend = "onnxruntime"
 
     def __init__(
@@ -123,10 +126,8 @@ class OnnxEmbedder(Embedder):
             raise EmbedderError(f"model at {location.path} has no model.safetensors or pytorch_model.bin")
         directory = export_dir(location, sha)
         if not (directory / "pipeline.json").is_file():
-            from embeddings.onnx_export import export_model
-
             try:
-                export_model(location.path, directory, model_sha256=sha)
+                onnx_export.export_model(location.path, directory, model_sha256=sha)
             except EmbedderError:
                 raise
             except Exception as exc:  # torch.onnx raises many kinds; the user needs one line

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.errors import EmbedderError
+from embeddings.sentence_transformers_backend import _quiet_transformers
 
 EXPORT_VERSION = 1
 OPSET = 17
@@ -77,7 +78,6 @@ def export_model(model_dir: Path, target: Path, *, model_sha256: str) -> Path:
         from sentence_transformers import SentenceTransformer
     except ImportError:
         raise EmbedderError("exporting a model to ONNX needs torch and sentence-transformers installed") from None
-    from embeddings.sentence_transformers_backend import _quiet_transformers
 
     _quiet_transformers()
     model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)

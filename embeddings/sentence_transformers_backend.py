@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np

@@ -17,6 +17,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("RAG_EMBEDDER", "offline")
     monkeypatch.delenv("RAG_LLM", raising=False)
     monkeypatch.delenv("RAG_LLM_BASE_URL", raising=False)

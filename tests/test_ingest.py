@@ -25,8 +25,8 @@ def embed_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = embeddings.create_embedder
 
-    def counting(spec: str):  # type: ignore[no-untyped-def]
-        embedder = real(spec)
+    def counting(spec: str, **kwargs):  # type: ignore[no-untyped-def]
+        embedder = real(spec, **kwargs)
         original = embedder.encode_documents
 
         def encode_documents(texts):  # type: ignore[no-untyped-def]

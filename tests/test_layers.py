@@ -130,7 +130,7 @@ def test_imports_inside_functions_say_why() -> None:
         f"{m}:{line}: {text.strip()}"
         for m, imports in GRAPH.items()
         for target, line, inside, text in imports
-        if inside and "#" not in text and not m.startswith("embeddings")  # embeddings: see below
+        if inside and "#" not in text
     ]
     assert not silent, "function-level imports without a reason:\n" + "\n".join(silent)
 

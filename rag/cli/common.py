@@ -23,7 +23,8 @@ def add_embedder_flag(parser: argparse.ArgumentParser) -> None:
         "--embedder",
         metavar="SPEC",
         default=None,
-        help="auto (default; $RAG_EMBEDDER), offline, or st:MODEL_OR_PATH for sentence-transformers",
+        help="auto (default; $RAG_EMBEDDER: the packaged all-MiniLM-L6-v2 through onnxruntime), offline,"
+        " st:MODEL_OR_PATH (sentence-transformers on torch) or onnx:MODEL_OR_PATH",
     )
 
 

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Index:     {info['index']} (generation {info.get('generation')}, schema {info.get('schema_version')})")
     print(f"Documents: {info['documents']}   Chunks: {info['chunks']}"
           f" ({info['chunk_size']} chars, {info['chunk_overlap']} overlap)")
-    print(f"Embedder:  {info['embedder']} (dimension {info['dimension']})")
+    sha = f", model sha256 {info['model_sha256']}" if info.get("model_sha256") else ""
+    print(f"Embedder:  {info['embedder']} (dimension {info['dimension']}{sha})")
     if info["backend"] == "milvus":
         print(f"Vectors:   Milvus {info.get('index_type')}   BM25: Milvus (english analyzer)")
     else:

@@ -122,7 +122,7 @@ def _resolve_embedder(previous: IndexSettings | None, spec: str | None, rebuild:
                     f" rebuild it: `rag ingest --rebuild --embedder {spec}`"
                 )
             return candidate
-        embedder = create_embedder(previous.embedder_spec)
+        embedder = create_embedder(previous.embedder_spec, fast=True)
         if embedder.id != previous.embedder_id:
             raise RagError(
                 f"embedder {previous.embedder_spec} now loads as {embedder.id}, not {previous.embedder_id};"

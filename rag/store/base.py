@@ -226,12 +226,18 @@ class Store(ABC):
                         f"this index was built with embedder {wanted.embedder_id}, not {candidate.id};"
                         f" rebuild it with `rag ingest --rebuild --embedder {requested_spec}`"
                     )
-            else:
-                candidate = create_embedder(wanted.embedder_spec)
+            else:  # the index's own model: through the fast (ONNX) path when it can, same vectors
+                candidate = create_embedder(wanted.embedder_spec, fast=True)
             if candidate.id != wanted.embedder_id or candidate.dimension != wanted.dimension:
                 raise IndexError_(
                     f"embedder {candidate.id} (dim {candidate.dimension}) does not match the index"
                     f" ({wanted.embedder_id}, dim {wanted.dimension}); rebuild with `rag ingest --rebuild`"
+                )
+            found = getattr(candidate, "model_sha256", None)
+            if wanted.model_sha256 and found and found != wanted.model_sha256:
+                raise IndexError_(
+                    f"the model weights here (sha256 {found[:12]}...) are not the ones this index was built with"
+                    f" ({wanted.model_sha256[:12]}...); rebuild with `rag ingest --rebuild`"
                 )
             self._embedder = candidate
         return self._embedder
