@@ -16,17 +16,21 @@ from pathlib import Path
 
 from rag.answer.extractive import (
     SUPPORT_THRESHOLD,
+    Extract,
     best_extract,
     supporting_extract,
     trim,
 )
+from rag.answer import reader as reader_weights
 from rag.answer.language.details import Vocabulary
 from rag.answer.llm import LLMGenerator
 from rag.answer.questions import is_follow_up, standalone, validate
-from rag.answer.types import ABSTAIN_TEXT, Answer, Citation
+from rag.answer.language.spans import answer_span
+from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
+from rag.retrieve.semantic import SentenceVectors, understands_meaning
 from rag.store.base import Store
 from rag.store.factory import open_store
 
@@ -58,6 +62,7 @@ class Assistant:
         llm: str | None = None,
         reranker: str | None = None,
         support_threshold: float = SUPPORT_THRESHOLD,
+        reader: "reader_weights.ReaderWeights | None | str" = "fitted",
     ) -> None:
         self.store: Store = open_store(index_dir)
         rerank_model = None
@@ -69,6 +74,14 @@ class Assistant:
         self.generator = None
         if llm:
             self.generator = LLMGenerator(llm)
+        # With an embedder that knows meaning, sentences are also compared with the question by
+        # cosine, and a fitted classifier decides abstention (rag.answer.reader); with the
+        # offline one, or in lexical mode, the lexical rules and the threshold decide alone.
+        embedder = self.retriever.embedder
+        self.sentence_vectors = SentenceVectors(embedder) if understands_meaning(embedder) else None
+        if reader == "fitted":
+            reader = reader_weights.load() if self.sentence_vectors is not None else None
+        self.reader = reader if isinstance(reader, reader_weights.ReaderWeights) else None
         self._texts: dict[int, str] = {}
         self._vocabularies: OrderedDict[tuple[int, int], Vocabulary] = OrderedDict()
 
@@ -149,7 +162,7 @@ class Assistant:
                 else:
                     answer = item
         if answer is None:
-            answer = self._extractive(query, passages, frequencies)
+            answer = self._extractive(query, passages, frequencies, retrieval.query_vector)
             yield answer.answer
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -157,12 +170,37 @@ class Assistant:
         answer.timings_ms = timings
         yield answer
 
+    def meaning(self, query_vector: object) -> "Callable[[list[str]], list[float]] | None":
+        """Cosines of the question (its vector) with sentences, or None without a semantic embedder."""
+        vectors = self.sentence_vectors
+        if vectors is None or query_vector is None:
+            return None
+        return lambda texts: vectors.similarities(query_vector, texts)  # type: ignore[arg-type]
+
+    def extract(self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]],
+                query_vector: object = None) -> tuple[Extract | None, float, bool]:
+        """The best span, its support (the classifier's probability when one decides) and
+        whether it answers."""
+        meaning = self.meaning(query_vector)
+        weights = self.reader if meaning is not None else None
+        best = best_extract(query, passages, frequencies, self.store.n_chunks, self, meaning=meaning,
+                            meaning_weight=weights.meaning_weight if weights else 0.0,
+                            rules=weights.rules if weights else None)
+        if best is None:
+            return None, 0.0, False
+        if weights is not None:
+            p = weights.probability(best.features)
+            return best, p, p >= weights.threshold
+        return best, best.support, best.support >= self.support_threshold
+
     def _extractive(
-        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
+        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]],
+        query_vector: object = None,
     ) -> Answer:
-        best = best_extract(query, passages, frequencies, self.store.n_chunks, self)
+        best, support, answers = self.extract(query, passages, frequencies, query_vector)
         citations: list[Citation] = []
-        if best is not None and best.support >= self.support_threshold:
+        extra = None
+        if best is not None and answers:
             start, end = trim(best.text, best.start, best.end, query)
             first = self.cite(1, best.passage, start, end)
             if first is not None:
@@ -174,18 +212,38 @@ class Assistant:
                     second = self.cite(2, extra.passage, a, b)
                     if second is not None:
                         citations.append(second)
-        return self.answer_from(query, passages, citations, best.support if best else 0.0)
+        span = None
+        if best is not None and citations:
+            documents = [best.passage.document_id] + ([extra.passage.document_id] if extra is not None else [])
+            span = self.span(query, list(zip(citations, documents)))
+        return self.answer_from(query, passages, citations, support, span=span)
+
+    def span(self, query: str, cited: list[tuple[Citation, int]]) -> AnswerSpan | None:
+        """The short answer inside the first citation that holds one, verbatim-checked
+        (citations with the id of the document each quotes)."""
+        for c, document_id in cited:
+            text = self.document_text(document_id)
+            found = answer_span(query, text, c.start, c.end)
+            if found is None:
+                continue
+            a, b = found
+            if c.start <= a < b <= c.end and c.quote[a - c.start : b - c.start] == text[a:b]:
+                return AnswerSpan(text[a:b], a, b, c.n)
+        return None
 
     def answer_from(
-        self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None
+        self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None,
+        span: AnswerSpan | None = None,
     ) -> Answer:
         if not citations:
             return Answer(query, ABSTAIN_TEXT, True, [], passages, self.embedder_id, self.generator_name,
                           self.retriever.mode, support=support)
         if text is None:
-            text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+            quoted = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
+            # A thing asked for leads: '1,400 — “... 1,400 children were sexually abused ...” [1]'.
+            text = f"{span.text} — {quoted}" if span is not None else " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(query, text, False, citations, passages, self.embedder_id, self.generator_name,
-                      self.retriever.mode, support=support)
+                      self.retriever.mode, support=support, answer_span=span)
 
     def close(self) -> None:
         self.store.close()

@@ -107,7 +107,7 @@ class Retriever:
                 break
         for passage in chosen:
             self._take_in_antecedent(passage)
-        return Retrieval(chosen, timings)
+        return Retrieval(chosen, timings, vector)
 
     def _ranked(self, question: str, vector: "np.ndarray | None", n: int) -> HybridHits:
         """Candidates from the rankers the mode asks for, fused (by the store when it can)."""
