@@ -34,6 +34,12 @@ def _span(question: str, sentence: str) -> str | None:
          "Sir Michael Wilshaw"),
         ("Where were more than 300 children abused?", "While in Oxford more than 300 were violently abused.", "Oxford"),
         ("In what year did the Normans conquer England?", "The Normans conquered England in 1066.", "1066"),
+        ("Over how many years were children in Oxford abused?", "In Oxford more than 300 were abused over more than 15 years.", "more than 15 years"),
+        ("Over what period were children abused?", "A report published in 2014 found 1,400 were abused between 1997 and 2013.",
+         "between 1997 and 2013"),
+        ("Who is the lead for child protection?",
+         "The lead for child protection, Chief Constable Simon Bailey said he will raise Sir Michael's concerns.",
+         "Chief Constable Simon Bailey"),
         ("How long did the abuse in Oxford last?", "In Oxford 300 were abused over more than 15 years.", "more than 15 years"),
     ],
 )

@@ -82,6 +82,7 @@ class Assistant:
         if reader == "fitted":
             reader = reader_weights.load() if self.sentence_vectors is not None else None
         self.reader = reader if isinstance(reader, reader_weights.ReaderWeights) else None
+        self.last_extract: Extract | None = None
         self._texts: dict[int, str] = {}
         self._vocabularies: OrderedDict[tuple[int, int], Vocabulary] = OrderedDict()
 
@@ -198,6 +199,7 @@ class Assistant:
         query_vector: object = None,
     ) -> Answer:
         best, support, answers = self.extract(query, passages, frequencies, query_vector)
+        self.last_extract = best  # what bench/fit_reader.py reads the features from
         citations: list[Citation] = []
         extra = None
         if best is not None and answers:

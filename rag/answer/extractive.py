@@ -31,6 +31,7 @@ from rag.answer.language.details import (
     numbers_missing_near,
 )
 from rag.answer.language.polarity import contradicts, opposed
+from rag.answer.language.spans import answer_span
 from rag.answer.language.references import meant_terms, referred_terms
 from rag.retrieve.passage import Passage
 from rag.text.sentences import LEADING_PRONOUN, sentence_spans
@@ -200,6 +201,9 @@ def best_extract(
         "cosine": cosine,
         "best_cosine": best_cosine,
         "rank": 1.0 / passage.rank,
+        # A question asking for a thing whose span holds none the question does not already say.
+        "no_span": float(kind in ("number", "date", "entity", "place")
+                         and answer_span(question, text, passage.start + max(start, 0), passage.start + end) is None),
         **{name: float(value) for name, value in flags.items()},
     }
     return Extract(passage, text, passage.start + start, passage.start + end, score, support, features)

@@ -49,13 +49,15 @@ _DATE = re.compile(
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?\b"
     rf"|\b{_MONTH}\s+(?:of\s+)?\d{{4}}\b"
     rf"|\b(?:the\s+)?(?:early|mid|late)[\s-]+(?:1[0-9]{{3}}|20[0-9]{{2}})s\b"
+    r"|\b(?:between|from)\s+(?:1[0-9]{3}|20[0-9]{2})\s+(?:and|to|until)\s+(?:1[0-9]{3}|20[0-9]{2})\b"
     r"|\b(?:1[0-9]{3}|20[0-9]{2})(?:[-–/](?:\d{2}|\d{4}))?s?\b"
     rf"|\b(?:the\s+)?(?:(?:early|mid|late)[\s-]+)?{_ORDINAL}[\s-]+(?:century|centuries|millennium)\b"
     r"|\b(?:yesterday|today|tomorrow|(?:last|next|this) (?:week|month|year|summer|winter|spring|autumn))\b"
     r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b",
     re.I,
 )
-_TITLE = r"(?:Sir|Dame|Lord|Lady|Mr|Mrs|Ms|Dr|Professor|Prof|President|King|Queen|Prince|Princess|Pope|Saint|St)\.?"
+_TITLE = (r"(?:Sir|Dame|Lord|Lady|Baroness|Baron|Mr|Mrs|Ms|Dr|Professor|Prof|President|King|Queen|Prince|Princess|"
+          r"Pope|Saint|St|Chief Constable|Chief Inspector|Commissioner|Detective \w+|Rev|Reverend)\.?")
 _CAP = r"[A-Z][\w'’&.-]*[\w]"
 _CONNECT = r"(?:of|the|for|and|de|la|von|van|du|del|der|al)"
 _NAME = re.compile(rf"(?:\bthe\s+)?\b(?:{_TITLE}\s+)?{_CAP}(?:\s+(?:{_CONNECT}\s+)?{_CAP})*(?<!['’]s)")
@@ -108,6 +110,11 @@ def _priority(kind: str, question: str, phrase: str) -> int:
         return 0 if _SHARE.search(phrase) else 1
     if kind == "number" and re.search(r"\bhow (?:long|old)\b", question, re.I):
         return 0 if _TIME_UNIT.search(phrase) else 1
+    if kind == "number" and (unit := re.search(r"\bhow many (\w+)", question, re.I)) and _UNIT.match(" " + unit.group(1)):
+        # "Over how many years ...?": the count of years, not of children.
+        return 0 if re.search(rf"\b{re.escape(unit.group(1))}\b", phrase, re.I) else 1
+    if kind == "date" and re.search(r"\b(?:period|between|how long|span|range)\b", question, re.I):
+        return 0 if re.search(r"\b(?:between|from)\b|[-–]", phrase) else 1
     if kind == "entity" and re.search(r"\bwho\b", question, re.I):
         return 0 if _TITLED.match(phrase) else 1 if len(phrase.split()) >= 2 else 2
     return 0
@@ -150,7 +157,10 @@ def answer_span(question: str, text: str, start: int, end: int, candidates: Cand
         word = m.group().lower()
         if word not in STOP_WORDS and stem(word) in q_stems:
             anchors.setdefault(stem(word), []).append(start + m.start())
-    a, b = _nearest(out, anchors, {c: _priority(kind, question, text[c[0]:c[1]]) for c in out})
+    # A possessive name is who something belongs to, rarely the answer ("Sir Michael's concerns").
+    rank = {c: 2 * _priority(kind, question, text[c[0]:c[1]]) + bool(re.match(r"['’]s\b", text[c[1]:c[1] + 3]))
+            for c in out}
+    a, b = _nearest(out, anchors, rank)
     while b > a and text[b - 1] in ".,;:":
         b -= 1
     return (a, b) if b > a else None
