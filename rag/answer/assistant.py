@@ -30,7 +30,6 @@ from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
-from rag.retrieve.semantic import SentenceVectors, understands_meaning
 from rag.store.base import Store
 from rag.store.factory import open_store
 
@@ -77,8 +76,7 @@ class Assistant:
         # With an embedder that knows meaning, sentences are also compared with the question by
         # cosine, and a fitted classifier decides abstention (rag.answer.reader); with the
         # offline one, or in lexical mode, the lexical rules and the threshold decide alone.
-        embedder = self.retriever.embedder
-        self.sentence_vectors = SentenceVectors(embedder) if understands_meaning(embedder) else None
+        self.sentence_vectors = self.retriever.sentence_vectors
         if reader == "fitted":
             reader = reader_weights.load() if self.sentence_vectors is not None else None
         self.reader = reader if isinstance(reader, reader_weights.ReaderWeights) else None
