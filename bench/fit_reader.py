@@ -41,12 +41,13 @@ from rag.answer.extractive import RULES  # noqa: E402
 from rag.evaluation.metrics import contains_answer  # noqa: E402
 from rag.evaluation.squad import load_squad, write_corpus  # noqa: E402
 from rag.ingest.pipeline import ingest  # noqa: E402
+from rag.text.sentences import sentence_spans  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "squad2-dev-5articles.json"
 K = 10
 #: Share of answerable questions the classifier must still answer on its training articles.
 ANSWERED = 0.965
-MEANING_WEIGHTS = (0.0, 0.15, 0.3, 0.5, 0.8)
+MEANING_WEIGHTS = (0.0, 0.2, 0.4, 0.8)
 SENTENCE_RULES = ("focus", "near", "typed", "novel", "references", "antecedent", "neighbour")
 ABSTAIN_RULES = ("missing_detail", "number_far", "contradicts", "opposed", "untyped")
 SOFT_FEATURES = ("coverage", "typed", "typed_kind", "score", "cosine", "best_cosine", "rank", "no_span")
@@ -79,11 +80,12 @@ def outcomes(assistant: Assistant, cases: list[Case], weight: float, rules: froz
     out = []
     for c in cases:
         if answerable_only and not c.answerable:
-            out.append((None, False))
+            out.append((None, False, "", ""))
             continue
         answer = assistant._extractive(c.question, c.passages, frequencies, c.vector)
         best = assistant.last_extract
-        out.append((best.features if best else None, contains_answer(answer.plain_text, c.answers)))
+        out.append((best.features if best else None, contains_answer(answer.plain_text, c.answers),
+                    answer.plain_text, answer.short_answer))
     return out
 
 
@@ -110,13 +112,14 @@ def probability(x: np.ndarray, fitted) -> np.ndarray:
 
 
 def matrix(results, names: tuple[str, ...]) -> np.ndarray:
-    return np.array([[(f or {}).get(n, 0.0) for n in names] for f, _ in results], dtype=float)
+    return np.array([[(f or {}).get(n, 0.0) for n in names] for f, *_ in results], dtype=float)
 
 
-def held_out(cases: list[Case], results, names: tuple[str, ...]) -> dict[str, float]:
-    """Leave-one-article-out abstention figures for a classifier over `names`."""
+def held_out(cases: list[Case], results, names: tuple[str, ...], decisions: list | None = None) -> dict[str, float]:
+    """Leave-one-article-out abstention figures for a classifier over `names` (the per-case
+    decisions are appended to `decisions` when given)."""
     x, y = matrix(results, names), np.array([c.answerable for c in cases], dtype=int)
-    has = np.array([f is not None for f, _ in results])
+    has = np.array([f is not None for f, *_ in results])
     articles = np.array([c.article for c in cases])
     answer = np.zeros(len(cases), dtype=bool)
     for article in sorted(set(articles)):
@@ -124,6 +127,8 @@ def held_out(cases: list[Case], results, names: tuple[str, ...]) -> dict[str, fl
         fitted = fit_classifier(x[train], y[train])
         answer[test] = probability(x[test], fitted) >= fitted[4]
     contained = np.array([r[1] for r in results])
+    if decisions is not None:
+        decisions.extend(bool(x) for x in answer)
     a, u = y == 1, y == 0
     return {
         "answered": float(answer[a].mean()),
@@ -132,11 +137,39 @@ def held_out(cases: list[Case], results, names: tuple[str, ...]) -> dict[str, fl
     }
 
 
+def benchmark_row(name: str, cases: list[Case], results, decisions: list[bool]) -> str:
+    from rag.evaluation.metrics import exact_match, first_hit_rank, token_f1, within_budget
+
+    rows = [(c, r, d) for c, r, d in zip(cases, results, decisions)]
+    ans = [(c, r, d) for c, r, d in rows if c.answerable]
+    un = [(c, r, d) for c, r, d in rows if not c.answerable]
+    n = len(ans)
+    ranks = [first_hit_rank([p.text for p in c.passages], c.answers) for c, _, _ in ans]
+    recall = lambda k: sum(1 for x in ranks if x is not None and x <= k) / n  # noqa: E731
+    budget = lambda b: sum(within_budget([p.text for p in c.passages], c.answers, b) for c, _, _ in ans) / n  # noqa: E731
+    answered = [(c, r) for c, r, d in ans if d]
+    contained = sum(r[1] for _, r in answered) / n
+    f1 = sum(token_f1(r[2], c.answers) for c, r in answered) / n
+    em_s = sum(exact_match(r[3] or r[2], c.answers) for c, r in answered) / n
+    f1_s = sum(token_f1(r[3] or r[2], c.answers) for c, r in answered) / n
+    chars = sum(len(r[2]) for _, r in answered) / max(len(answered), 1)
+    abstained = sum(1 for _, _, d in un if not d) / max(len(un), 1)
+    header = ("| system | recall@1 | recall@3 | recall@5 | within 1,000 chars | within 3,000 chars | answer contains gold |"
+              " answer F1 | short answer EM | short answer F1 | answered (answerable) | mean answer chars |"
+              " abstained (unanswerable) |\n" + "|---" * 13 + "|\n")
+    return (header + f"| {name} | {recall(1):.3f} | {recall(3):.3f} | {recall(5):.3f} | {budget(1000):.3f} |"
+            f" {budget(3000):.3f} | {contained:.3f} | {f1:.3f} | {em_s:.3f} | {f1_s:.3f} | {len(answered) / n:.3f} |"
+            f" {chars:.0f} | {abstained:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--embedder", default=None, help="st:PATH (default: the packaged all-MiniLM-L6-v2)")
     parser.add_argument("--write", action="store_true", help=f"write {reader_module.WEIGHTS_FILE.name}")
+    parser.add_argument("--weight", type=float, default=None,
+                        help="skip steps 1-2: use this cosine weight and the rules kept by --rules-off")
+    parser.add_argument("--rules-off", default="", help="with --weight: the sentence rules steps 1-2 removed")
     args = parser.parse_args()
     embedder = args.embedder or default_model()
     documents, questions = load_squad(args.dataset)
@@ -148,6 +181,17 @@ def main() -> None:
             raise SystemExit(f"{embedder} does not know meaning; nothing to fit")
         frequencies = assistant.store.memoised_frequencies()
         started = time.perf_counter()
+        embedder = assistant.retriever.embedder
+        # Questions are encoded in batches, not one by one (the same vectors where the model has
+        # no query prompt, as all-MiniLM-L6-v2 has none; checked on the first question).
+        texts = [q.question for q in questions]
+        batch = dict(zip(texts, embedder.encode_documents(texts)))
+        assert np.allclose(batch[texts[0]], embedder.encode_query(texts[0]), atol=1e-4), "the model has a query prompt"
+        embedder.encode_query = lambda t: batch[t] if t in batch else embedder.encode_documents([t])[0]
+        # Every sentence of every chunk, in batches, once (the answerer's cache then always hits).
+        sentences = [c.text[a:b] for c in assistant.store.get_chunks(list(range(1, 2 * assistant.store.n_chunks + 10))).values()
+                     for a, b in sentence_spans(c.text)]
+        assistant.sentence_vectors.encode(sentences)
         cases = []
         for q in questions:
             r = assistant.retriever.search(q.question, K, frequencies)
@@ -155,6 +199,21 @@ def main() -> None:
         print(f"{len(cases)} questions retrieved in {time.perf_counter() - started:.0f} s", flush=True)
         articles = sorted({c.article for c in cases})
 
+        if args.weight is not None:
+            weight, pooled = args.weight, float("nan")
+            rules = frozenset(RULES - set(filter(None, args.rules_off.split(","))))
+            results = outcomes(assistant, cases, weight, rules)
+            print(f"(steps 1-2 skipped: cosine weight {weight}, sentence rules off: {args.rules_off or 'none'};"
+                  f" contains gold {containment(cases, results, set(articles)):.3f})")
+        else:
+            weight, rules, results, pooled = search(assistant, cases, articles)
+        abstention(args, assistant, cases, results, weight, rules, pooled)
+        assistant.close()
+
+
+def search(assistant: Assistant, cases: list[Case], articles: list[str]):
+    """Steps 1 and 2: the cosine weight and the sentence rules that earn their place."""
+    if True:
         # 1. The cosine weight, leave-one-article-out.
         by_weight = {w: outcomes(assistant, cases, w, RULES, answerable_only=True) for w in MEANING_WEIGHTS}
         print("\n## Cosine weight in sentence choice (answer contains gold, answerable questions)\n")
@@ -191,6 +250,12 @@ def main() -> None:
         results = outcomes(assistant, cases, weight, rules)
         print(f"\nsentence rules kept: {sorted(rules & set(SENTENCE_RULES))};"
               f" contains gold {containment(cases, results, set(articles)):.3f}")
+    return weight, rules, results, pooled
+
+
+def abstention(args, assistant: Assistant, cases: list[Case], results, weight: float, rules, pooled: float) -> None:
+    """Step 3: the abstention classifier, held out by article, then fitted on all five."""
+    if True:
 
         # 3. The abstention classifier and its rule flags.
         names = SOFT_FEATURES + ABSTAIN_RULES
@@ -210,18 +275,22 @@ def main() -> None:
             h = held_out(cases, results, tuple(n for n in names if n != soft))
             print(f"| without {soft} | {h['answered']:.3f} | {h['abstained']:.3f} | {h['containment']:.3f} |")
         final_names = SOFT_FEATURES + tuple(kept_flags)
-        final = held_out(cases, results, final_names)
+        decisions: list[bool] = []
+        final = held_out(cases, results, final_names, decisions)
         print(f"| chosen: {', '.join(final_names)} | {final['answered']:.3f} | {final['abstained']:.3f} |"
               f" {final['containment']:.3f} |")
         lexical = [c.answerable for c in cases]
         sup = np.array([(f or {}).get("coverage", 0.0) if not any((f or {}).get(r, 0) for r in ABSTAIN_RULES) else 0.0
-                        for f, _ in results])
+                        for f, *_ in results])
         y = np.array(lexical)
         print(f"\n(lexical support >= 0.12 alone on the same sentences: answered {(sup[y] >= 0.12).mean():.3f},"
               f" abstained {(sup[~y] < 0.12).mean():.3f})")
 
+        print("\n## The SQuAD benchmark's columns, every answer decided by the classifier fitted without its article\n")
+        print(benchmark_row(f"rag hybrid ({assistant.embedder_id}), held-out reader", cases, results, decisions))
+
         x = matrix(results, final_names)
-        has = np.array([f is not None for f, _ in results])
+        has = np.array([f is not None for f, *_ in results])
         mean, scale, coef, intercept, threshold = fit_classifier(x[has], y[has].astype(int))
         weights = reader_module.ReaderWeights(
             weight, final_names, tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, coef)),
@@ -231,13 +300,12 @@ def main() -> None:
             payload = {
                 "about": "Fitted by bench/fit_reader.py on the SQuAD 2.0 subset (5 articles), not on the seed set.",
                 "embedder": assistant.embedder_id,
-                "held_out": {"meaning_weight_containment": round(pooled, 4),
+                "held_out": {"meaning_weight_containment": round(pooled, 4) if pooled == pooled else None,
                              **{k: round(v, 4) for k, v in final.items()}},
                 "model": weights.to_json(),
             }
             reader_module.WEIGHTS_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
             print(f"wrote {reader_module.WEIGHTS_FILE}")
-        assistant.close()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.answer.extractive import RULES
 from rag.errors import RagError
 
 WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
@@ -53,8 +54,6 @@ class ReaderWeights:
 
 
 def parse(data: object) -> ReaderWeights:
-    from rag.answer.extractive import RULES
-
     try:
         assert isinstance(data, dict) and data.get("schema") == SCHEMA
         features = tuple(str(f) for f in data["features"])
