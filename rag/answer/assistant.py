@@ -187,7 +187,7 @@ class Assistant:
                             rules=weights.rules if weights else None)
         if best is None:
             return None, 0.0, False
-        if weights is not None:
+        if weights is not None and weights.abstention == "classifier":
             p = weights.probability(best.features)
             return best, p, p >= weights.threshold
         return best, best.support, best.support >= self.support_threshold

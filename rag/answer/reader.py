@@ -34,6 +34,9 @@ class ReaderWeights:
     intercept: float
     threshold: float
     rules: frozenset[str]
+    #: "classifier": the regression decides abstention; "support": the lexical support threshold
+    #: does, as with the offline embedder (the cosine still helps choose the sentence).
+    abstention: str = "classifier"
 
     def probability(self, features: dict[str, float]) -> float:
         """How likely the chosen sentence answers the question (the classifier's estimate)."""
@@ -50,6 +53,7 @@ class ReaderWeights:
             "schema": SCHEMA, "meaning_weight": self.meaning_weight, "features": list(self.features),
             "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
             "intercept": self.intercept, "threshold": self.threshold, "rules": sorted(self.rules),
+            "abstention": self.abstention,
         }
 
 
@@ -61,18 +65,23 @@ def parse(data: object) -> ReaderWeights:
         assert all(len(v) == len(features) for v in numbers.values()) and all(s > 0 for s in numbers["scale"])
         rules = frozenset(str(r) for r in data["rules"])
         assert rules <= RULES
+        abstention = str(data.get("abstention", "classifier"))
+        assert abstention in ("classifier", "support")
         return ReaderWeights(float(data["meaning_weight"]), features, numbers["mean"], numbers["scale"],
-                             numbers["coef"], float(data["intercept"]), float(data["threshold"]), rules)
+                             numbers["coef"], float(data["intercept"]), float(data["threshold"]), rules, abstention)
     except (AssertionError, KeyError, TypeError, ValueError) as exc:
         raise RagError(f"reader weights are malformed ({exc.__class__.__name__}); re-run bench/fit_reader.py") from None
 
 
-def load(path: Path = WEIGHTS_FILE) -> ReaderWeights | None:
-    """The fitted weights, or None when there are none yet (the lexical rules decide)."""
+def load(path: Path = WEIGHTS_FILE, *, force: bool = False) -> ReaderWeights | None:
+    """The fitted weights, or None when there are none or the file says `"enabled": false`
+    (then the lexical rules decide, as with the offline embedder); `force` loads them anyway."""
     if not path.exists():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise RagError(f"cannot read {path.name}: {exc.__class__.__name__}") from None
+    if isinstance(data, dict) and data.get("enabled") is False and not force:
+        return None
     return parse(data.get("model") if isinstance(data, dict) and "model" in data else data)
