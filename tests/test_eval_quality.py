@@ -13,8 +13,11 @@ from rag.cli import main
 from .conftest import REPO
 
 FLOORS = {
-    "answer_accuracy": 0.80,
-    "citation_precision": 0.75,
+    "answer_accuracy": 0.85,
+    "citation_precision": 0.77,
+    # The short answer (the answer span, else the whole answer) is now a real measure.
+    "exact_match": 0.38,
+    "f1": 0.50,
     "evidence_recall_at_k": 0.95,
     "abstention_recall": 0.75,
     "abstention_precision": 0.90,

@@ -15,12 +15,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from rag.answer import reader as reader_weights
 from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supporting_extract, trim
 from rag.answer.language.details import Vocabulary
 from rag.answer.llm import LLMGenerator
 from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
 from rag.answer.questions import is_follow_up, standalone, validate
-from rag.answer.types import ABSTAIN_TEXT, Answer, Citation, readable_date
+from rag.answer.language.spans import answer_span
+from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation, readable_date
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
@@ -58,6 +60,7 @@ class Assistant:
         reranker: str | None = None,
         support_threshold: float = SUPPORT_THRESHOLD,
         where: DocumentFilter | None = None,
+        reader: "reader_weights.ReaderWeights | None | str" = "fitted",
     ) -> None:
         self.store: Store = open_store(index_dir)
         rerank_model = None
@@ -70,6 +73,14 @@ class Assistant:
         self.generator = None
         if llm:
             self.generator = LLMGenerator(llm)
+        # With an embedder that knows meaning, sentences are also compared with the question by
+        # cosine, and a fitted classifier decides abstention (rag.answer.reader); with the
+        # offline one, or in lexical mode, the lexical rules and the threshold decide alone.
+        self.sentence_vectors = self.retriever.sentence_vectors
+        if reader == "fitted":
+            reader = reader_weights.load() if self.sentence_vectors is not None else None
+        self.reader = reader if isinstance(reader, reader_weights.ReaderWeights) else None
+        self.last_extract: Extract | None = None
         self._texts: dict[int, str] = {}
         self._groups: dict[int, list[StoredDocument]] | None = None
         self._outlets: frozenset[str] | None = None
@@ -186,7 +197,7 @@ class Assistant:
                 else:
                     answer = item
         if answer is None:
-            answer = self._extractive(query, passages, frequencies)
+            answer = self._extractive(query, passages, frequencies, retrieval.query_vector)
             yield answer.answer
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -195,15 +206,43 @@ class Assistant:
         answer.filters = where.to_json() if where else None
         yield answer
 
+    def meaning(self, query_vector: object) -> "Callable[[list[str]], list[float]] | None":
+        """Cosines of the question (its vector) with sentences, or None without a semantic embedder."""
+        vectors = self.sentence_vectors
+        if vectors is None or query_vector is None:
+            return None
+        return lambda texts: vectors.similarities(query_vector, texts)  # type: ignore[arg-type]
+
+    def extract(self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]],
+                query_vector: object = None) -> tuple[Extract | None, float, bool]:
+        """The best span, its support (the classifier's probability when one decides) and
+        whether it answers."""
+        meaning = self.meaning(query_vector)
+        weights = self.reader if meaning is not None else None
+        best = best_extract(query, passages, frequencies, self.store.n_chunks, self, meaning=meaning,
+                            meaning_weight=weights.meaning_weight if weights else 0.0,
+                            rules=weights.rules if weights else None)
+        if best is None:
+            return None, 0.0, False
+        if weights is not None and weights.abstention == "classifier":
+            p = weights.probability(best.features)
+            return best, p, p >= weights.threshold
+        return best, best.support, best.support >= self.support_threshold
+
     def _extractive(
-        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
+        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]],
+        query_vector: object = None,
     ) -> Answer:
         order = time_order(query)
-        best = (self._by_date(query, passages, frequencies, order) if order else None) or best_extract(
-            query, passages, frequencies, self.store.n_chunks, self)
+        best, support, answers = self.extract(query, passages, frequencies, query_vector)
+        dated = self._by_date(query, passages, frequencies, order) if order else None
+        if dated is not None:  # "the latest figure": the newest dated article that answers as well
+            best, support, answers = dated, dated.support, True
+        self.last_extract = best  # what bench/fit_reader.py reads the features from
         citations: list[Citation] = []
         conflicts: list[Conflict] = []
-        if best is not None and best.support >= self.support_threshold:
+        extra = None
+        if best is not None and answers:
             start, end = trim(best.text, best.start, best.end, query)
             first = self.cite(1, best.passage, start, end)
             if first is not None:
@@ -223,16 +262,20 @@ class Assistant:
                         citations.append(other)
                 if order and len(citations) > 1 and conflicts:
                     citations = _by_publication(citations, newest_first=order == "latest")
+        span = None
+        if best is not None and citations and not conflicts:
+            documents = [best.passage.document_id] + ([extra.passage.document_id] if extra is not None else [])
+            span = self.span(query, list(zip(citations, documents)))
         asked = metadata_question(query, self.outlets)
         if asked and citations:
             lead = _metadata_lead(asked, citations[0], plural=bool(re.search(r"\b(?:outlets|papers|newspapers)\b", query)))
             if lead is None:  # the article does not say when, where or by whom: never guessed
-                return self.answer_from(query, passages, [], best.support if best else 0.0)
+                return self.answer_from(query, passages, [], support)
             citations = citations[:1]
-            return self.answer_from(query, passages, citations, best.support if best else 0.0,
-                                    f"{lead}: {citations[0].quote} [1]")
-        answer = self.answer_from(query, passages, citations, best.support if best else 0.0,
-                                  _news_text(citations, differ=len(citations) > 1 and bool(conflicts), order=order))
+            return self.answer_from(query, passages, citations, support, f"{lead}: {citations[0].quote} [1]")
+        differ = len(citations) > 1 and bool(conflicts)
+        answer = self.answer_from(query, passages, citations, support,
+                                  _news_text(citations, differ=differ, order=order, span=span), span=span)
         answer.disagreement = bool(conflicts) and len(citations) > 1
         return answer
 
@@ -261,16 +304,32 @@ class Assistant:
         pick = max if order == "latest" else min
         return pick(close, key=lambda item: item[1] or "")[0]
 
+    def span(self, query: str, cited: list[tuple[Citation, int]]) -> AnswerSpan | None:
+        """The short answer inside the first citation that holds one, verbatim-checked
+        (citations with the id of the document each quotes)."""
+        for c, document_id in cited:
+            text = self.document_text(document_id)
+            found = answer_span(query, text, c.start, c.end)
+            if found is None:
+                continue
+            a, b = found
+            if c.start <= a < b <= c.end and c.quote[a - c.start : b - c.start] == text[a:b]:
+                return AnswerSpan(text[a:b], a, b, c.n)
+        return None
+
     def answer_from(
-        self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None
+        self, query: str, passages: list[Passage], citations: list[Citation], support: float, text: str | None = None,
+        span: AnswerSpan | None = None,
     ) -> Answer:
         if not citations:
             return Answer(query, ABSTAIN_TEXT, True, [], passages, self.embedder_id, self.generator_name,
                           self.retriever.mode, support=support)
         if text is None:
-            text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+            quoted = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
+            # A thing asked for leads: '1,400 — “... 1,400 children were sexually abused ...” [1]'.
+            text = f"{span.text} — {quoted}" if span is not None else " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(query, text, False, citations, passages, self.embedder_id, self.generator_name,
-                      self.retriever.mode, support=support)
+                      self.retriever.mode, support=support, answer_span=span)
 
     def close(self) -> None:
         self.store.close()
@@ -284,7 +343,7 @@ def _last(stream: Iterator[str | Answer]) -> Answer:
     return result
 
 
-def _news_text(citations: list[Citation], *, differ: bool, order: str | None) -> str | None:
+def _news_text(citations: list[Citation], *, differ: bool, order: str | None, span: AnswerSpan | None = None) -> str | None:
     """The quotes with their markers, each from a dated article followed by who reported it
     when. When reports differ, the answer says so; for a "latest" (or "earliest") question
     the chosen report leads and the others follow as earlier (or later) ones. None when there
@@ -294,9 +353,11 @@ def _news_text(citations: list[Citation], *, differ: bool, order: str | None) ->
     parts = []
     for c in citations:
         when = reported(c.outlet, c.published)
-        parts.append(f"{c.quote} [{c.n}]" + (f" ({when})" if when else ""))
+        quote = f"“{c.quote}”" if span is not None else c.quote
+        parts.append(f"{quote} [{c.n}]" + (f" ({when})" if when else ""))
     if not differ:
-        return " ".join(parts)
+        # A thing asked for leads: '1,400 — “... 1,400 children were sexually abused ...” [1]'.
+        return (f"{span.text} — " if span is not None else "") + " ".join(parts)
     first, others = citations[0], citations[1:]
     if order and first.published and all(c.published for c in others):
         newer = all((c.published or "") < (first.published or "") for c in others)

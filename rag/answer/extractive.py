@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rag.answer.language.answer_types import focus_words, has_type, question_type
@@ -31,6 +31,7 @@ from rag.answer.language.details import (
     numbers_missing_near,
 )
 from rag.answer.language.polarity import contradicts, opposed
+from rag.answer.language.spans import answer_span
 from rag.answer.language.references import meant_terms, referred_terms
 from rag.retrieve.passage import Passage
 from rag.text.sentences import LEADING_PRONOUN, sentence_spans
@@ -49,6 +50,17 @@ PASSAGES_CONSIDERED = 5
 FOCUS_BOOST = 1.0
 
 _STOP_TERMS = frozenset(terms(" ".join(sorted(STOP_WORDS))))
+
+#: The lexical rules, by name, that bench/fit_reader.py measures one by one. Sentence choice:
+#: focus (the asked-about word counts double), near (neighbours' words count a quarter),
+#: typed (+0.15 for holding the kind asked for), novel (-0.5 for saying nothing new),
+#: references (a sentence means the names it shortens), antecedent ("He ..." takes in the
+#: sentence naming him), neighbour (an untyped match takes in the typed neighbour).
+#: Abstention: missing_detail, number_far, contradicts, opposed, untyped (see the module doc).
+RULES = frozenset({
+    "focus", "near", "typed", "novel", "references", "antecedent", "neighbour",
+    "missing_detail", "number_far", "contradicts", "opposed", "untyped",
+})
 
 
 class Documents(Protocol):
@@ -72,6 +84,13 @@ class Extract:
     end: int
     score: float
     support: float
+    #: What the abstention classifier reads (rag.answer.reader): lexical coverage, rule flags and,
+    #: with an embedder that knows meaning, the question-sentence cosines.
+    features: dict[str, float] = field(default_factory=dict)
+
+
+#: Cosines of the question with each of a list of sentences (None: the embedder knows no meaning).
+Meaning = Callable[[list[str]], list[float]]
 
 
 def best_extract(
@@ -80,20 +99,29 @@ def best_extract(
     document_frequency: Callable[[list[str]], dict[str, int]],
     n_chunks: int,
     documents: Documents,
+    meaning: Meaning | None = None,
+    meaning_weight: float = 0.0,
+    rules: frozenset[str] | None = None,
 ) -> Extract | None:
     """The best answering span among the top passages, with its support (0 = do not answer).
 
     `documents` gives the whole article, so a span can take in a sentence just outside its
     chunk, and the article's vocabulary: a question naming a place or year its article never
     mentions is about something else (rag.answer.language.details).
+
+    `meaning`, when given, scores each candidate sentence against the question by cosine
+    (sentence vectors of the index's embedder); `meaning_weight` is its weight beside the
+    lexical score (fitted by bench/fit_reader.py). `rules` names the lexical rules in force
+    (default: all of RULES); bench/fit_reader.py switches them off one by one to measure them.
     """
+    rules = RULES if rules is None else rules
     q_terms = content_terms(question)
     if not q_terms or not passages:
         return None
     df = document_frequency(q_terms)
     weights = term_weights(q_terms, df, n_chunks)
     total = sum(weights.values())
-    focus = {stem(w) for w in focus_words(question)}
+    focus = {stem(w) for w in focus_words(question)} if "focus" in rules else set()
     scoring = {t: w * (1 + FOCUS_BOOST) if t in focus else w for t, w in weights.items()}
     scoring_total = sum(scoring.values())
     kind = question_type(question)
@@ -104,12 +132,22 @@ def best_extract(
     missing = {p.chunk_id: missing_details(question, documents.vocabulary(p.document_id, p.start)) for p in considered}
     if any(not m for m in missing.values()):
         considered = [p for p in considered if not missing[p.chunk_id]]
-    best: tuple[float, Passage, list[tuple[int, int]], int, bool] | None = None
-    for passage in considered:
-        spans = sentence_spans(passage.text)
+    best: tuple[float, Passage, list[tuple[int, int]], int, bool, float] | None = None
+    all_spans = [sentence_spans(p.text) for p in considered]
+    cosines: list[list[float]] = [[0.0] * len(spans) for spans in all_spans]
+    if meaning is not None:
+        flat = meaning([p.text[a:b] for p, spans in zip(considered, all_spans) for a, b in spans])
+        at = 0
+        for i, spans in enumerate(all_spans):
+            cosines[i], at = flat[at : at + len(spans)], at + len(spans)
+    best_cosine = max((c for row in cosines for c in row), default=0.0)
+    for passage, spans, passage_cosines in zip(considered, all_spans, cosines):
         text = documents.document_text(passage.document_id)
         # A sentence means the names it shortens or stands for with "He" (rag.answer.language.references).
-        sentence_terms = [meant_terms(text, passage.start + a, passage.start + b) for a, b in spans]
+        if "references" in rules:
+            sentence_terms = [meant_terms(text, passage.start + a, passage.start + b) for a, b in spans]
+        else:
+            sentence_terms = [set(terms(passage.text[a:b])) for a, b in spans]
         for i, (start, end) in enumerate(spans):
             s_terms = sentence_terms[i]
             # Neighbours help a little: "it said" refers back to the sentence before.
@@ -119,24 +157,26 @@ def best_extract(
             typed = has_type(passage.text[start:end], kind, q_words)
             novel = bool(s_terms - set(q_terms) - _STOP_TERMS)
             # Weights fitted on the SQuAD answerable questions (bench/extractive_weights.py).
-            score = (hit + 0.25 * near) / scoring_total if scoring_total else 0.0
-            score += (0.15 if typed else 0.0) + 0.05 / passage.rank + (0.0 if novel else -0.5)
+            score = (hit + (0.25 * near if "near" in rules else 0.0)) / scoring_total if scoring_total else 0.0
+            score += (0.15 if typed and "typed" in rules else 0.0) + 0.05 / passage.rank
+            score += 0.0 if novel or "novel" not in rules else -0.5
+            score += meaning_weight * passage_cosines[i]
             if best is None or score > best[0]:
-                best = (score, passage, spans, i, typed)
+                best = (score, passage, spans, i, typed, passage_cosines[i])
     if best is None:
         return None
-    score, passage, spans, i, typed = best
+    score, passage, spans, i, typed, cosine = best
     text = documents.document_text(passage.document_id)
     if text[passage.start : passage.end] != passage.text:
         return None  # the store disagrees with itself: never quote from it
     start, end = spans[i]
-    if kind == "entity" and LEADING_PRONOUN.match(passage.text[start:end]):
+    if kind == "entity" and "antecedent" in rules and LEADING_PRONOUN.match(passage.text[start:end]):
         # "He wrote: ..." answers "Who wrote ...?" only with the sentence that names him,
         # which may sit in the chunk before.
         before = sentence_spans(text[max(0, passage.start + start - 600) : passage.start + start])
         if before:
             start, typed = before[-1][0] + max(0, passage.start + start - 600) - passage.start, True
-    if not typed and kind != "other":
+    if not typed and kind != "other" and "neighbour" in rules:
         # The matching sentence may not hold the answer ("... the chief inspector has claimed."
         # then "Ofsted boss Sir Michael Wilshaw said ..."): take in the neighbour that does.
         for j in (i + 1, i - 1):
@@ -144,16 +184,29 @@ def best_extract(
                 start, end, typed = min(start, spans[j][0]), max(end, spans[j][1]), True
                 break
     span = text[passage.start + start : passage.start + end]  # start < 0 when it reached into the chunk before
-    if (
-        missing[passage.chunk_id]
-        or numbers_missing_near(question, text, passage.start + start, passage.start + end)
-        or contradicts(question, span)
-        or opposed(question, span)
-    ):
-        support = 0.0
-    else:
-        support = _support(text, passage, spans, start, end, weights, typed, kind)
-    return Extract(passage, text, passage.start + start, passage.start + end, score, support)
+    flags = {
+        "missing_detail": bool(missing[passage.chunk_id]),
+        "number_far": bool(numbers_missing_near(question, text, passage.start + start, passage.start + end)),
+        "contradicts": contradicts(question, span),
+        "opposed": opposed(question, span),
+        "untyped": kind in ABSTAIN_UNTYPED and not typed,
+    }
+    coverage = _support(text, passage, spans, start, end, weights, typed, kind, require_type=False)
+    support = 0.0 if any(flags[f] for f in flags if f in rules) else coverage
+    features = {
+        "coverage": coverage,
+        "typed": float(typed),
+        "typed_kind": float(kind in ("number", "date", "entity", "place")),
+        "score": score,
+        "cosine": cosine,
+        "best_cosine": best_cosine,
+        "rank": 1.0 / passage.rank,
+        # A question asking for a thing whose span holds none the question does not already say.
+        "no_span": float(kind in ("number", "date", "entity", "place")
+                         and answer_span(question, text, passage.start + max(start, 0), passage.start + end) is None),
+        **{name: float(value) for name, value in flags.items()},
+    }
+    return Extract(passage, text, passage.start + start, passage.start + end, score, support, features)
 
 
 def supporting_extract(
@@ -209,11 +262,13 @@ def _support(
     weights: dict[str, float],
     typed: bool,
     kind: str,
+    require_type: bool = True,
 ) -> float:
-    """How well the span answers: 0 when it lacks the kind of answer asked for; otherwise the
-    weighted share of the question's indexed terms it holds (nearby sentences count half)."""
+    """How well the span answers: 0 when it lacks the kind of answer asked for (unless
+    `require_type` is False); otherwise the weighted share of the question's indexed terms it
+    holds (nearby sentences count half)."""
     total = sum(weights.values())
-    if not total or (kind in ABSTAIN_UNTYPED and not typed):
+    if not total or (require_type and kind in ABSTAIN_UNTYPED and not typed):
         return 0.0
     span_terms = meant_terms(text, passage.start + max(start, 0), passage.start + end)
     around = set(

@@ -55,6 +55,17 @@ class Citation:
 
 
 @dataclass
+class AnswerSpan:
+    """The short answer (a number, a date, a name, a place) inside citation `citation`:
+    `document_text[start:end] == text`, and [start, end) lies within that citation's quote."""
+
+    text: str
+    start: int
+    end: int
+    citation: int
+
+
+@dataclass
 class Answer:
     question: str
     answer: str
@@ -70,11 +81,19 @@ class Answer:
     filters: dict[str, Any] | None = None
     #: True when articles give different figures for the same thing and the answer shows each.
     disagreement: bool = False
+    answer_span: AnswerSpan | None = None
 
     @property
     def plain_text(self) -> str:
         """The answer without its [n] markers (what answer metrics compare), "" if abstained."""
         return "" if self.abstained else re.sub(r"\s*\[\d+\]", "", self.answer)
+
+    @property
+    def short_answer(self) -> str:
+        """The span when there is one, else the plain answer (what EM and F1 compare)."""
+        if self.abstained:
+            return ""
+        return self.answer_span.text if self.answer_span else self.plain_text
 
     def to_json(self, display_source: Any = str) -> dict[str, Any]:
         """The JSON contract of DESIGN.md (plus retrieval_mode and support)."""
@@ -106,6 +125,7 @@ class Answer:
             "support": None if self.support is None else round(self.support, 4),
             "filters": self.filters,
             "disagreement": self.disagreement,
+            "answer_span": None if self.answer_span is None else asdict(self.answer_span),
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 

@@ -88,14 +88,36 @@ def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assista
                      reranker=args.rerank, where=where)
 
 
-def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> str:
+BOLD, RESET = "\033[1m", "\033[0m"
+
+
+def use_color() -> bool:
+    """Bold highlights only on a terminal (and never with NO_COLOR set)."""
+    import os
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _bold(text: str, start: int, end: int, color: bool) -> str:
+    """text with text[start:end] in bold on a terminal; unchanged otherwise."""
+    if not color or not 0 <= start < end <= len(text):
+        return text
+    return f"{text[:start]}{BOLD}{text[start:end]}{RESET}{text[end:]}"
+
+
+def render(answer: "Answer", *, explain: bool = False, streamed: str = "", color: bool | None = None) -> str:
     """The answer, then its numbered sources with title, place and quote.
 
     `streamed` is the raw text already shown token by token; the checked answer replaces it
-    only when verification changed it.
+    only when verification changed it. The short answer (`answer_span`) is in bold where it
+    leads the answer and inside its quote, when `color` (default: stdout is a terminal).
     """
     width = 100
+    color = use_color() if color is None else color
+    span = answer.answer_span
     lines = [] if streamed.strip() == answer.answer.strip() else [textwrap.fill(answer.answer, width)]
+    if lines and span is not None and answer.answer.startswith(span.text):
+        lines[0] = _bold(lines[0], 0, len(span.text), color) if lines[0].startswith(span.text) else lines[0]
     if streamed and lines:
         lines.insert(0, "Checked against the passages:")
     if answer.abstained:
@@ -113,7 +135,15 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> st
             if c.also_published_by:
                 where += f" (also carried by {', '.join(c.also_published_by)})"
             lines.append(f"  [{c.n}] {c.title}{where} — {display_path(c.source)}, chars {c.start}-{c.end}")
-            lines.append(textwrap.indent(textwrap.fill(f"“{c.quote}”", width - 6), "      "))
+            quote = " ".join(c.quote.split())
+            if color and span is not None and span.citation == c.n:
+                # Wrap first, then mark: the span's words keep their place in the wrapped lines.
+                before = " ".join(c.quote[: span.start - c.start].split())
+                a = len(before) + (1 if before and c.quote[span.start - c.start - 1].isspace() else 0) + 1
+                wrapped = textwrap.fill(f"“{quote}”", width - 6)
+                lines.append(textwrap.indent(_bold_flat(wrapped, a, a + len(" ".join(span.text.split()))), "      "))
+            else:
+                lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width - 6), "      "))
     if explain:
         lines.append("")
         lines.append("Retrieved (rank: fused score, BM25 rank, dense rank):")
@@ -126,6 +156,21 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "") -> st
     lines.append(f"({answer.generator}, {answer.retrieval_mode} retrieval, embedder {answer.embedder},"
                  f" {answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
+
+
+def _bold_flat(wrapped: str, start: int, end: int) -> str:
+    """Bold the characters [start, end) of the unwrapped text inside its wrapped form (the
+    wrapping only turned single spaces into newlines)."""
+    out = []
+    for i, ch in enumerate(wrapped):
+        if i == start:
+            out.append(BOLD)
+        if i == end:
+            out.append(RESET)
+        out.append(ch)
+    if start < len(wrapped) <= end:
+        out.append(RESET)
+    return "".join(out)
 
 
 def run_ask(args: argparse.Namespace) -> int:

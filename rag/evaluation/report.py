@@ -12,7 +12,7 @@ from rag.evaluation.runner import METRICS, Row
 
 COLUMNS = [
     ("questions", "n"), ("hit_at_k", "hit@k"), ("mrr", "MRR"), ("evidence_recall_at_k", "evid@k"),
-    ("answer_accuracy", "acc"), ("exact_match", "EM"), ("f1", "F1"), ("citation_precision", "citP"),
+    ("answer_accuracy", "acc"), ("exact_match", "EM"), ("f1", "F1"), ("span_rate", "span"), ("citation_precision", "citP"),
     ("citation_recall", "citR"), ("abstention_precision", "absP"), ("abstention_recall", "absR"),
     ("mean_answer_chars", "chars"), ("latency_p50_ms", "p50ms"), ("latency_p95_ms", "p95ms"),
 ]
@@ -74,7 +74,9 @@ def write(out: Path, settings: dict[str, Any], summary: dict[str, Any], by_type:
         md += [f"## {title}", "", text, ""]
     md += [
         "Columns: hit@k = an accepted answer in the top-k passages; evid@k = evidence quotes found in them;",
-        "acc = an accepted answer contained in a non-abstaining answer; citP/citR = citation precision/recall;",
+        "acc = an accepted answer contained in a non-abstaining answer; EM/F1 = of the short answer (the answer",
+        "span when there is one, else the whole answer); span = share of answers that lead with a span;",
+        "citP/citR = citation precision/recall;",
         "absP/absR = abstention precision/recall (unanswerable questions).", "",
         f"## Misses ({len(wrong)})", "",
     ]

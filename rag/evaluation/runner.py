@@ -21,7 +21,7 @@ from rag.evaluation.metrics import (
 
 # The metrics every report shows, in order; `--fail-under` accepts these names.
 METRICS = (
-    "hit_at_k", "mrr", "evidence_recall_at_k", "answer_accuracy", "exact_match", "f1",
+    "hit_at_k", "mrr", "evidence_recall_at_k", "answer_accuracy", "exact_match", "f1", "span_rate",
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
     "answered_rate", "mean_answer_chars", "latency_p50_ms", "latency_p95_ms",
 )
@@ -42,8 +42,9 @@ class Row:
     hit_rank: int | None
     evidence_recall: float | None
     correct: bool
-    em: float
+    em: float  # of the short answer: the answer span when there is one, else the whole answer
     f1: float
+    span: str | None
     citations: list[dict[str, Any]]
     citations_correct: int
     evidence_cited: float | None
@@ -84,7 +85,7 @@ def evaluate_question(assistant: Assistant, q: EvalQuestion, k: int) -> Row:
         evidence_cited = sum(
             any(_holds(e, quote) or _holds(quote, e) for quote in quotes) for e in q.evidence
         ) / len(q.evidence)
-    plain = answer.plain_text
+    short = answer.short_answer
     return Row(
         id=q.id,
         type=q.type,
@@ -97,8 +98,9 @@ def evaluate_question(assistant: Assistant, q: EvalQuestion, k: int) -> Row:
         hit_rank=hit,
         evidence_recall=evidence_recall,
         correct=bool(correct),
-        em=exact_match(plain, q.answers) if q.answerable else 0.0,
-        f1=token_f1(plain, q.answers) if q.answerable else 0.0,
+        em=exact_match(short, q.answers) if q.answerable and answered else 0.0,
+        f1=token_f1(short, q.answers) if q.answerable and answered else 0.0,
+        span=answer.answer_span.text if answer.answer_span and answered else None,
         citations=[asdict(c) for c in answer.citations],
         citations_correct=citations_correct,
         evidence_cited=evidence_cited,
@@ -151,6 +153,7 @@ def summarise(rows: Sequence[Row]) -> dict[str, Any]:
         "answer_accuracy": _mean([float(r.correct) for r in answerable]),
         "exact_match": _mean([r.em for r in answerable]),
         "f1": _mean([r.f1 for r in answerable]),
+        "span_rate": _mean([float(r.span is not None) for r in answered]) if answered else None,
         "citation_precision": cited_ok / citations if citations else None,
         "citation_recall": _mean([r.evidence_cited for r in answerable if r.evidence_cited is not None]),
         "abstention_precision": _mean([float(not r.answerable) for r in abstained]) if abstained else None,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rag.errors import RagError
 from rag.retrieve.passage import Passage, Retrieval
+from rag.retrieve.semantic import SentenceVectors, understands_meaning
 from rag.store.base import DocumentFilter, HybridHits, Store, fused_hits
 from rag.text.sentences import LEADING_PRONOUN, sentence_spans
 from rag.text.shingles import near_duplicate_text
@@ -28,6 +29,11 @@ MODES = ("hybrid", "lexical", "dense")
 #: How far back a passage opening with a pronoun looks for the sentence that names its person.
 ANTECEDENT_REACH = 400
 SENTENCE_RERANK_DEPTH = 20
+#: With an embedder that knows meaning, the best question-sentence cosine of each of the first
+#: MEANING_RERANK_DEPTH fused passages joins the sentence rerank at this weight (chosen on the
+#: SQuAD subset with bench/retrieval_meaning.py; 0 switches it off).
+MEANING_WEIGHT = 0.0
+MEANING_RERANK_DEPTH = 10
 
 
 def _overlaps(a: Passage, b: Passage) -> bool:
@@ -60,6 +66,9 @@ class Retriever:
         self.candidates = candidates
         self.reranker = reranker
         self.embedder = store.embedder(embedder_spec) if mode != "lexical" else None
+        #: Sentence vectors shared with the answerer (None for the offline embedder).
+        self.sentence_vectors = SentenceVectors(self.embedder) if understands_meaning(self.embedder) else None
+        self.meaning_weight = MEANING_WEIGHT
 
     def search(
         self,
@@ -107,7 +116,8 @@ class Retriever:
         if self.reranker is not None and candidates:
             candidates = self.reranker.rerank(question, candidates)
         elif self.mode != "dense" and candidates:
-            candidates = self._sentence_rerank(question, candidates, frequencies or self.store.memoised_frequencies())
+            candidates = self._sentence_rerank(question, candidates, frequencies or self.store.memoised_frequencies(),
+                                               vector)
         timings["rerank"] = (time.perf_counter() - t) * 1000
         chosen: list[Passage] = []
         for passage in candidates:
@@ -119,7 +129,7 @@ class Retriever:
                 break
         for passage in chosen:
             self._take_in_antecedent(passage)
-        return Retrieval(chosen, timings)
+        return Retrieval(chosen, timings, vector)
 
     def _ranked(self, question: str, vector: "np.ndarray | None", n: int, within: Collection[int] | None) -> HybridHits:
         """Candidates from the rankers the mode asks for, fused (by the store when it can)."""
@@ -144,7 +154,8 @@ class Retriever:
         passage.start -= len(before) - spans[-1][0]
 
     def _sentence_rerank(
-        self, question: str, candidates: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]]
+        self, question: str, candidates: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]],
+        vector: "np.ndarray | None" = None,
     ) -> list[Passage]:
         """Reorder the head of the fused list by its best single sentence.
 
@@ -163,9 +174,20 @@ class Retriever:
         def coverage(found: set[str]) -> float:
             return sum(w for t, w in weights.items() if t in found) / total
 
+        meaning = [0.0] * len(head)
+        if self.sentence_vectors is not None and vector is not None and self.meaning_weight:
+            # The best sentence by meaning, for the first few passages (one batched encoding).
+            deep = head[:MEANING_RERANK_DEPTH]
+            spans = [sentence_spans(p.text) for p in deep]
+            flat = self.sentence_vectors.similarities(vector, [p.text[a:b] for p, ss in zip(deep, spans) for a, b in ss])
+            at = 0
+            for i, ss in enumerate(spans):
+                meaning[i] = self.meaning_weight * max(flat[at : at + len(ss)], default=0.0)
+                at += len(ss)
         scored = []
         for rank, passage in enumerate(head, start=1):
             best = max((coverage(set(terms(passage.text[a:b]))) for a, b in sentence_spans(passage.text)), default=0.0)
-            scored.append((best + 0.5 * coverage(set(terms(passage.text))) + 0.2 / rank, -rank, passage))
+            scored.append((best + 0.5 * coverage(set(terms(passage.text))) + 0.2 / rank + meaning[rank - 1], -rank,
+                           passage))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [p for _, _, p in scored] + tail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -27,3 +28,5 @@ class Passage:
 class Retrieval:
     passages: list[Passage]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: The question's vector when the mode embedded it (the answerer reuses it).
+    query_vector: Any = None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rag.config import display_path
 
 if TYPE_CHECKING:
-    from rag.answer.types import Answer, Citation
+    from rag.answer.types import Answer, AnswerSpan, Citation
     from rag.retrieve.passage import Passage
 
 DisplayPath = Callable[[str], str]
@@ -49,6 +49,8 @@ PANEL_CSS = """
   font-style: italic; white-space: pre-wrap; }
 .rag-panel .rag-text { white-space: pre-wrap; margin: 6px 0 0 0; }
 .rag-panel mark { background: #fde047; color: #111; padding: 0 1px; border-radius: 2px; }
+.rag-panel mark.rag-span { background: #86efac; font-weight: 700; font-style: normal; }
+.rag-panel .rag-short { margin-bottom: 8px; }
 .rag-panel details > summary { cursor: pointer; color: #2563eb; margin-top: 4px; }
 .rag-panel .rag-muted { opacity: 0.7; }
 .rag-panel table { border-collapse: collapse; }
@@ -111,8 +113,12 @@ def answer_message(answer: "Answer", understood_as: str | None = None) -> str:
             f'{note}<div style="{_META_STYLE}">{meta}</div>'
         )
     cited = ", ".join(f"[{c.n}] {c.title or _basename(c.source)}" for c in answer.citations)
+    body = _with_markers(answer.answer)
+    span = answer.answer_span
+    if span is not None and answer.answer.startswith(span.text):
+        body = f'<strong class="rag-answer-span">{esc(span.text)}</strong>{_with_markers(answer.answer[len(span.text):])}'
     return (
-        f'<div class="rag-answered" style="{_ANSWER_STYLE}">{_with_markers(answer.answer)}</div>'
+        f'<div class="rag-answered" style="{_ANSWER_STYLE}">{body}</div>'
         f'{note}<div style="{_META_STYLE}">Sources: {esc(cited)} · {meta}</div>'
     )
 
@@ -153,8 +159,15 @@ def _heading(n: int | None, title: str, source: str, start: int, end: int, displ
     )
 
 
-def _citation_card(citation: "Citation", passages: Sequence["Passage"], display: DisplayPath) -> str:
+def _citation_card(citation: "Citation", passages: Sequence["Passage"], display: DisplayPath,
+                   span: "AnswerSpan | None" = None) -> str:
     passage = _passage_for(citation, passages)
+    quote = esc(citation.quote)
+    if span is not None and span.citation == citation.n and citation.start <= span.start < span.end <= citation.end \
+            and citation.quote[span.start - citation.start:span.end - citation.start] == span.text:
+        # The short answer inside its quote: a <mark> from the span's offsets, text escaped.
+        quote = highlight(citation.quote, span.start - citation.start, span.end - citation.start)
+        quote = quote.replace("<mark>", '<mark class="rag-span">', 1)
     if passage is not None:
         body = highlight(passage.text, citation.start - passage.start, citation.end - passage.start)
     else:
@@ -165,7 +178,7 @@ def _citation_card(citation: "Citation", passages: Sequence["Passage"], display:
         + (f'<div class="rag-provenance">{esc(citation.provenance)}</div>' if citation.provenance else "")
         + (f'<div class="rag-provenance">Also carried by {esc(", ".join(citation.also_published_by))}</div>'
            if citation.also_published_by else "")
-        + f'<blockquote class="rag-quote">{esc(citation.quote)}</blockquote>'
+        + f'<blockquote class="rag-quote">{quote}</blockquote>'
         + '<details class="rag-passage"><summary>Show the passage this quote is from</summary>'
         + f'<div class="rag-text">{body}</div></details></div>'
     )
@@ -198,7 +211,10 @@ def sources_html(answer: "Answer", display: DisplayPath | None = None) -> str:
             f'<div class="rag-banner answered"><strong>Answered</strong> from {count} '
             f'cited passage{"s" if count != 1 else ""}; each quote is highlighted in its passage.</div>'
         )
-        parts.extend(_citation_card(c, answer.passages, display) for c in answer.citations)
+        if answer.answer_span is not None:
+            parts.append(f'<div class="rag-short"><span class="rag-muted">Short answer:</span> '
+                         f'<mark class="rag-span">{esc(answer.answer_span.text)}</mark></div>')
+        parts.extend(_citation_card(c, answer.passages, display, answer.answer_span) for c in answer.citations)
         cited = {c.chunk_id for c in answer.citations}
         others = [p for p in answer.passages if p.chunk_id not in cited]
         if others:

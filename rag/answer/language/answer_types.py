@@ -19,7 +19,11 @@ _PATTERNS = (
                r"|\bwhat (?:percentage|proportion|share|fraction|amount)\b"),
     ("date", r"\bwhen\b|\bsince when\b|\b(?:what|which|in what|in which) (?:year|date|month|day|time|century|decade|period)\b"),
     ("entity", r"\bwho\b|\bwhom\b|\bwhose\b"
-               r"|\bwhich (?:person|man|woman|body|organi[sz]ation|group|agency|watchdog|official|company|party)\b"),
+               r"|\bwhich (?:person|man|woman|body|organi[sz]ation|group|agency|watchdog|official|company|party)\b"
+               # Bodies and people news names ("Which broadcaster ...?", "Which senior policeman ...?").
+               r"|\b(?:which|what) (?:\w+ )?(?:broadcaster|newspaper|committee|charity|council|union|ministry"
+               r"|department|regulator|inspectorate|forces?|policeman|politician|minister|officer|chief|leader"
+               r"|firm|bank|team|club|university|network|channel|court)\b"),
     ("place", r"\bwhere\b|\b(?:what|which) (?:town|city|country|place|county|region|areas?|places|towns|cities|countries|state)\b"),
 )
 
