@@ -134,3 +134,31 @@ def test_shipped_weights_load_and_malformed_ones_are_refused(tmp_path: Path):
     with pytest.raises(RagError):
         reader.load(bad)
     assert reader.load(tmp_path / "absent.json") is None
+
+
+def test_retrieval_reorders_its_head_by_the_best_sentence_cosine(seed_index: Path):
+    from rag.retrieve.hybrid import Retriever
+    from rag.store.factory import open_store
+
+    store = open_store(seed_index)
+    try:
+        retriever = Retriever(store, "hybrid")
+        assert retriever.sentence_vectors is None  # offline: no meaning, no cosine
+        question = "How many children were sexually abused in Rotherham?"
+        passages = retriever.search(question, 5).passages
+        target = passages[-1].text.split(". ")[0]
+
+        class Marker(_Stub):
+            def encode_documents(self, texts):  # type: ignore[no-untyped-def]
+                return np.array([[1.0, 0.0, 0.0] if target in t or t in target else [0.0, 1.0, 0.0] for t in texts],
+                                dtype=np.float32)
+
+        freq = store.memoised_frequencies()
+        vector = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+        retriever.sentence_vectors = SentenceVectors(Marker("st:marker"))
+        retriever.meaning_weight = 0.0
+        assert retriever._sentence_rerank(question, list(passages), freq, vector)[0].chunk_id == passages[0].chunk_id
+        retriever.meaning_weight = 10.0
+        assert retriever._sentence_rerank(question, list(passages), freq, vector)[0].chunk_id == passages[-1].chunk_id
+    finally:
+        store.close()

@@ -15,6 +15,10 @@ answered by a sentence about Rotherham; when a negated question meets a span tha
 the span says the opposite of what is asked (rag.answer.language.polarity). Otherwise support is the weighted
 share of the question's indexed terms in and around the span; below the threshold calibrated
 on the seed set, we abstain.
+
+`best_extract` also reports the features the fitted reader reads (rag.answer.reader: lexical
+coverage, the rule flags, the question-sentence cosines when a `meaning` function is given),
+and takes the rules in force by name, so bench/fit_reader.py can measure each one.
 """
 
 from __future__ import annotations
