@@ -30,10 +30,13 @@ MODES = ("hybrid", "lexical", "dense")
 ANTECEDENT_REACH = 400
 SENTENCE_RERANK_DEPTH = 20
 #: With an embedder that knows meaning, the best question-sentence cosine of each of the first
-#: MEANING_RERANK_DEPTH fused passages joins the sentence rerank at this weight (chosen on the
-#: SQuAD subset with bench/retrieval_meaning.py: best on each article's four others; held out by
-#: article recall@1 0.882 -> 0.899; 0 switches it off). The offline embedder never uses it.
-MEANING_WEIGHT = 0.5
+#: MEANING_RERANK_DEPTH fused passages can join the sentence rerank at this weight. 0.5 was best
+#: on the SQuAD subset (bench/retrieval_meaning.py, held out by article: recall@1 0.882 -> 0.899),
+#: but it encodes every sentence of ten passages per question: on the SQuAD index warm
+#: questions went from ~25 ms to p50 318 ms (rerank 291 ms) and a cold `rag ask` from 1.47 s to
+#: 1.7-1.8 s on this 2-core machine. Off (0) until sentence vectors are computed at ingest;
+#: `Retriever.meaning_weight` switches it on. The offline embedder never uses it.
+MEANING_WEIGHT = 0.0
 MEANING_RERANK_DEPTH = 10
 
 
