@@ -22,7 +22,7 @@ from rag.answer.llm import LLMGenerator
 from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
 from rag.answer.questions import is_follow_up, standalone, validate
 from rag.answer.language.spans import answer_span
-from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation, readable_date
+from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation, listed, readable_date
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
@@ -383,13 +383,10 @@ def _metadata_lead(asked: str, citation: Citation, *, plural: bool) -> str | Non
         if not citation.outlet:
             return None
         outlets = [citation.outlet, *citation.also_published_by] if plural else [citation.outlet]
-        named = outlets[0] if len(outlets) == 1 else ", ".join(outlets[:-1]) + " and " + outlets[-1]
-        return named + (f", on {when}" if when else "")
+        return listed(outlets) + (f", on {when}" if when else "")
     if not citation.authors:
         return None
-    names = " and ".join(citation.authors) if len(citation.authors) <= 2 else (
-        ", ".join(citation.authors[:-1]) + " and " + citation.authors[-1])
-    return names + (f", in {citation.outlet}" if citation.outlet else "") + (f" on {when}" if when else "")
+    return listed(citation.authors) + (f", in {citation.outlet}" if citation.outlet else "") + (f" on {when}" if when else "")
 
 
 def _narrowed(where: DocumentFilter, since: str | None, until: str | None) -> DocumentFilter:

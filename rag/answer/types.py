@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -11,6 +12,11 @@ from rag.retrieve.passage import Passage
 ABSTAIN_TEXT = "The articles do not say."
 _MONTHS = ("January February March April May June July August September October November December").split()
 _ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def listed(names: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def readable_date(iso: str | None) -> str | None:
@@ -49,8 +55,7 @@ class Citation:
         """'The Week, 3 March 2016, by Jane Smith': what is known of where and when, or ''."""
         parts = [p for p in (self.outlet, readable_date(self.published)) if p]
         if self.authors:
-            parts.append("by " + " and ".join(self.authors) if len(self.authors) <= 2
-                         else "by " + ", ".join(self.authors[:-1]) + " and " + self.authors[-1])
+            parts.append("by " + listed(self.authors))
         return ", ".join(parts)
 
 
