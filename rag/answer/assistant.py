@@ -22,7 +22,7 @@ from rag.answer.llm import LLMGenerator
 from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
 from rag.answer.questions import is_follow_up, standalone, validate
 from rag.answer.language.spans import answer_span
-from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation, listed, readable_date
+from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation, dated, listed
 from rag.retrieve.hybrid import Retriever
 from rag.retrieve.passage import Passage
 from rag.retrieve.rerank import Reranker
@@ -84,6 +84,7 @@ class Assistant:
         self._texts: dict[int, str] = {}
         self._groups: dict[int, list[StoredDocument]] | None = None
         self._outlets: frozenset[str] | None = None
+        self._documents: list[StoredDocument] | None = None
         self._vocabularies: OrderedDict[tuple[int, int], Vocabulary] = OrderedDict()
 
     @property
@@ -142,8 +143,14 @@ class Assistant:
         """The outlets the indexed articles come from (so "When did the Courier report ...?" is
         known to ask about a report's date)."""
         if self._outlets is None:
-            self._outlets = frozenset(d.outlet for d in self.store.documents().values() if d.outlet)
+            self._outlets = frozenset(d.outlet for d in self._all_documents() if d.outlet)
         return self._outlets
+
+    def _all_documents(self) -> list[StoredDocument]:
+        """Every document record, read once per assistant (a Milvus read is a full scan)."""
+        if self._documents is None:
+            self._documents = list(self.store.documents().values())
+        return self._documents
 
     def _copies_of(self, doc: StoredDocument) -> tuple[str, ...]:
         """Who else carried the article's story: the outlets (or file names) of its syndication group."""
@@ -151,7 +158,7 @@ class Assistant:
             return ()
         if self._groups is None:
             self._groups = {}
-            for other in self.store.documents().values():
+            for other in self._all_documents():
                 if other.group is not None:
                     self._groups.setdefault(other.group, []).append(other)
         names = [o.outlet or Path(o.source).name for o in self._groups.get(doc.group, []) if o.id != doc.id]
@@ -278,7 +285,7 @@ class Assistant:
         differ = len(citations) > 1 and bool(conflicts)
         answer = self.answer_from(query, passages, citations, support,
                                   _news_text(citations, differ=differ, order=order, span=span), span=span)
-        answer.disagreement = bool(conflicts) and len(citations) > 1
+        answer.disagreement = differ
         return answer
 
     def _by_date(
@@ -373,20 +380,19 @@ def _news_text(citations: list[Citation], *, differ: bool, order: str | None, sp
 def _metadata_lead(asked: str, citation: Citation, *, plural: bool) -> str | None:
     """The short answer to a question about the report itself, or None when the article's
     metadata does not say (then the assistant abstains rather than guess)."""
-    when = readable_date(citation.published)
+    when = dated(citation.published)  # "on 3 March 2016", "in March 2016", or None
     if asked == "published":
         if not when:
             return None
-        return f"{'In' if len(citation.published or '') <= 7 else 'On'} {when}" + (
-            f", in {citation.outlet}" if citation.outlet else "")
+        return when[0].upper() + when[1:] + (f", in {citation.outlet}" if citation.outlet else "")
     if asked == "outlet":
         if not citation.outlet:
             return None
         outlets = [citation.outlet, *citation.also_published_by] if plural else [citation.outlet]
-        return listed(outlets) + (f", on {when}" if when else "")
+        return listed(outlets) + (f", {when}" if when else "")
     if not citation.authors:
         return None
-    return listed(citation.authors) + (f", in {citation.outlet}" if citation.outlet else "") + (f" on {when}" if when else "")
+    return listed(citation.authors) + (f", in {citation.outlet}" if citation.outlet else "") + (f" {when}" if when else "")
 
 
 def _narrowed(where: DocumentFilter, since: str | None, until: str | None) -> DocumentFilter:

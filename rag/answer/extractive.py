@@ -124,7 +124,6 @@ def best_extract(
         return None
     df = document_frequency(q_terms)
     weights = term_weights(q_terms, df, n_chunks)
-    total = sum(weights.values())
     focus = {stem(w) for w in focus_words(question)} if "focus" in rules else set()
     scoring = {t: w * (1 + FOCUS_BOOST) if t in focus else w for t, w in weights.items()}
     scoring_total = sum(scoring.values())

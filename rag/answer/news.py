@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from rag.answer.language.answer_types import question_type
-from rag.answer.types import readable_date
+from rag.answer.types import dated
 from rag.retrieve.passage import Passage
 from rag.text.dates import find_date
 from rag.text.sentences import sentence_spans
@@ -51,11 +51,10 @@ def time_order(question: str) -> str | None:
 
 def reported(outlet: str | None, published: str | None) -> str | None:
     """'reported by The Week on 3 March 2016' for a dated article; None when undated."""
-    when = readable_date(published)
+    when = dated(published)
     if not when:
         return None
-    on = "in" if len(published or "") <= 7 else "on"  # "in March 2016", "on 3 March 2016"
-    return f"reported by {outlet} {on} {when}" if outlet else f"reported {on} {when}"
+    return f"reported by {outlet} {when}" if outlet else f"reported {when}"
 
 
 @dataclass(frozen=True)

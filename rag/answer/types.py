@@ -19,6 +19,14 @@ def listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def dated(iso: str | None) -> str | None:
+    """'on 3 March 2016' for a day, 'in March 2016' for a month or year; None when undated."""
+    when = readable_date(iso)
+    if not when:
+        return None
+    return f"{'in' if len(iso or '') <= 7 else 'on'} {when}"
+
+
 def readable_date(iso: str | None) -> str | None:
     """'2016-03-03' -> '3 March 2016', '2016-03' -> 'March 2016'; anything else as it is."""
     m = _ISO_DATE.match(iso or "")

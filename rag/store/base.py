@@ -201,13 +201,14 @@ class Store(ABC):
             "chunk_overlap": s.chunk_overlap,
         }
         common.update(self.describe())
+        documents = sorted(self.documents().values(), key=lambda d: d.source)
         common["sources"] = [
             {"source": d.source, "title": d.title, "outlet": d.outlet, "published": d.published,
              "authors": list(d.authors), "url": d.url}
-            for d in sorted(self.documents().values(), key=lambda d: d.source)
+            for d in documents
         ]
         groups: dict[int, list[str]] = {}
-        for d in self.documents().values():
+        for d in documents:
             if d.group is not None:
                 groups.setdefault(d.group, []).append(d.source)
         common["syndicated"] = sorted(sorted(g) for g in groups.values() if len(g) > 1)
