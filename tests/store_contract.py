@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.store.base import ChunkRow, IndexSettings, StoreBackend
+from rag.store.base import ChunkRow, ChunkSentences, IndexSettings, StoreBackend
 
 DIM = 8
 SETTINGS = IndexSettings("test:dim8", "test-embedder", DIM, 200, 0)
@@ -189,6 +189,35 @@ def check_metadata_signatures_and_groups_round_trip(backend: StoreBackend) -> No
         w.set_groups({ids["x.txt"]: None, ids["y.txt"]: None, ids["z.txt"]: None})
     with backend.open() as store:
         assert all(d.group is None for d in store.documents().values())
+
+
+def check_sentence_vectors_round_trip_and_reuse(backend: StoreBackend) -> None:
+    """Sentence vectors written with a chunk come back with it (to float16 precision), chunks
+    written without them are left out, and a writer can read them back to reuse."""
+    text = "Wakefield flooded on Monday. About 1,400 homes were evacuated. The council met."
+    rows = [ChunkRow(0, 0, 62, text[:62], "h-s0"), ChunkRow(1, 63, len(text), text[63:], "h-s1")]
+    first = ChunkSentences(((0, 28), (29, 62)), np.vstack([unit(1), unit(2)]))
+    with backend.writer(SETTINGS) as w:
+        ids = w.add_document(source="s.txt", title="Flood", outlet=None, published=None, fingerprint="fp-s",
+                             text=text, chunks=rows, vectors=np.vstack([unit(3), unit(4)]), sentences=[first, None])
+        plain = w.add_document(source="p.txt", title="Plain", outlet=None, published=None, fingerprint="fp-p",
+                               text="No sentences here.", chunks=[ChunkRow(0, 0, 18, "No sentences here.", "h-p")],
+                               vectors=unit(5)[None, :])
+    with backend.open() as store:
+        found = store.sentence_vectors(ids + plain)
+        assert set(found) == {ids[0]}
+        got = found[ids[0]]
+        assert got.spans == first.spans
+        assert got.vectors.shape == (2, DIM) and got.vectors.dtype == np.float32
+        assert np.allclose(got.vectors, first.vectors, atol=2e-3)
+        assert store.sentence_vectors([]) == {}
+    with backend.writer(SETTINGS) as w:
+        doc = w.documents()["s.txt"]
+        kept = w.sentences_for(list(w.chunk_hashes(doc.id).values()))
+        assert set(kept) == {ids[0]} and kept[ids[0]].spans == first.spans
+        w.delete_document(doc.id)
+    with backend.open() as store:
+        assert store.sentence_vectors(ids) == {}
 
 
 CHECKS = [v for k, v in sorted(globals().items()) if k.startswith("check_")]

@@ -70,6 +70,17 @@ class ChunkRow:
 
 
 @dataclass(frozen=True)
+class ChunkSentences:
+    """The sentences of one chunk with their vectors, embedded once at ingest so that the
+    question-sentence cosines of retrieval's rerank and the answerer cost nothing at query
+    time. `spans` are offsets into the chunk's text (rag.text.sentences.sentence_spans of it);
+    `vectors` has one L2-normalised row per span, from the index's embedder."""
+
+    spans: tuple[tuple[int, int], ...]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True)
 class IndexSettings:
     """What an index was built with; every later write and read must agree with it."""
 
@@ -166,6 +177,12 @@ class Store(ABC):
     @abstractmethod
     def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         """How many chunks hold each (Porter-stemmed, lower-case) term; 0 when none does."""
+
+    @abstractmethod
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, ChunkSentences]:
+        """The stored sentence vectors of these chunks. Chunks without them (an index built by
+        an older version, or with an embedder that knows no meaning) are left out: the caller
+        encodes those sentences itself."""
 
     def memoised_frequencies(self) -> Callable[[Sequence[str]], dict[str, int]]:
         """document_frequencies that looks each term up once: one question's rerank and answer
@@ -273,6 +290,10 @@ class StoreWriter(ABC):
         """The stored vectors of these chunks (those the backend can give back)."""
 
     @abstractmethod
+    def sentences_for(self, chunk_ids: Sequence[int]) -> dict[int, ChunkSentences]:
+        """The stored sentence vectors of these chunks (to reuse with an unchanged chunk)."""
+
+    @abstractmethod
     def delete_document(self, document_id: int) -> int:
         """Remove a document and its chunks; returns how many chunks went."""
 
@@ -291,9 +312,11 @@ class StoreWriter(ABC):
         authors: Sequence[str] = (),
         url: str | None = None,
         signature: bytes | None = None,
+        sentences: Sequence[ChunkSentences | None] | None = None,
     ) -> list[int]:
         """Add a document with its chunks and their vectors (one row per chunk); returns chunk ids.
-        `signature` is its MinHash signature (rag.ingest.syndication), kept to find its copies."""
+        `signature` is its MinHash signature (rag.ingest.syndication), kept to find its copies;
+        `sentences`, one entry per chunk (None: none for that chunk), its sentence vectors."""
 
     @abstractmethod
     def signatures(self) -> dict[int, bytes]:

@@ -13,8 +13,9 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from rag.errors import IndexError_
-from rag.store.base import StoredChunk, StoredDocument
+from rag.store.base import ChunkSentences, StoredChunk, StoredDocument
 from rag.text.terms import STOP_WORDS, stem
 
 MIGRATIONS: list[str] = [
@@ -62,6 +63,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE documents ADD COLUMN signature BLOB;
     ALTER TABLE documents ADD COLUMN syndication_group INTEGER;
+    """,
+    # 4: each chunk's sentences, embedded at ingest (rag.store.base.ChunkSentences): spans into
+    # the chunk text as int32 pairs, one float16 vector per sentence. An index from before has
+    # none, and its sentences are embedded at query time as they were then.
+    """
+    CREATE TABLE chunk_sentences (
+        chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+        spans BLOB NOT NULL,
+        vectors BLOB NOT NULL
+    );
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -217,6 +228,35 @@ def insert_chunks(
         )
         ids.append(int(cur.lastrowid or 0))
     return ids
+
+
+def insert_sentences(conn: sqlite3.Connection, rows: Iterable[tuple[int, ChunkSentences]]) -> None:
+    """Store (chunk id, sentences) rows: spans as int32 pairs, vectors as float16 (half the
+    bytes; cosines move by under 1e-3)."""
+    conn.executemany(
+        "INSERT INTO chunk_sentences(chunk_id, spans, vectors) VALUES (?, ?, ?)",
+        ((cid, np.asarray(s.spans, dtype="<i4").reshape(-1, 2).tobytes(),
+          np.asarray(s.vectors, dtype="<f2").tobytes()) for cid, s in rows),
+    )
+
+
+def sentences(conn: sqlite3.Connection, ids: Sequence[int], dimension: int) -> dict[int, ChunkSentences]:
+    """The stored sentences of these chunks; a row whose sizes disagree is a damaged index."""
+    out: dict[int, ChunkSentences] = {}
+    for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
+        part = list(ids[start : start + 500])
+        marks = ",".join("?" * len(part))
+        for cid, spans, vectors in conn.execute(
+            f"SELECT chunk_id, spans, vectors FROM chunk_sentences WHERE chunk_id IN ({marks})", part
+        ):
+            pairs = np.frombuffer(spans, dtype="<i4").reshape(-1, 2)
+            matrix = np.frombuffer(vectors, dtype="<f2")
+            if matrix.size != len(pairs) * dimension:
+                raise IndexError_(f"index is damaged: the sentence vectors of chunk {cid} do not fit its"
+                                  " sentences; rebuild with `rag ingest --rebuild`")
+            out[int(cid)] = ChunkSentences(tuple((int(a), int(b)) for a, b in pairs),
+                                           matrix.reshape(len(pairs), dimension).astype(np.float32))
+    return out
 
 
 def get_chunks(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, StoredChunk]:

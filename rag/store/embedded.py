@@ -25,6 +25,7 @@ from rag.errors import IndexError_, RagError
 from rag.store import database
 from rag.store.base import (
     ChunkRow,
+    ChunkSentences,
     IndexSettings,
     Store,
     StoreBackend,
@@ -164,6 +165,9 @@ class EmbeddedStore(Store):
     def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         return database.document_frequencies(self.conn, list(terms))
 
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, ChunkSentences]:
+        return database.sentences(self.conn, chunk_ids, self.settings.dimension)
+
     def describe(self) -> dict[str, Any]:
         m = self.manifest
         files = [self.directory / m.sqlite_file, self.directory / m.faiss_file, self.directory / MANIFEST_NAME]
@@ -201,6 +205,9 @@ class EmbeddedWriter(StoreWriter):
         found = {cid: self.vectors.reconstruct(cid) for cid in chunk_ids}
         return {cid: v for cid, v in found.items() if v is not None}
 
+    def sentences_for(self, chunk_ids: Sequence[int]) -> dict[int, ChunkSentences]:
+        return database.sentences(self.conn, chunk_ids, self.vectors.dimension)
+
     def delete_document(self, document_id: int) -> int:
         ids = database.chunk_ids_for(self.conn, document_id)
         database.delete_document(self.conn, document_id)
@@ -221,8 +228,9 @@ class EmbeddedWriter(StoreWriter):
         authors: Sequence[str] = (),
         url: str | None = None,
         signature: bytes | None = None,
+        sentences: Sequence[ChunkSentences | None] | None = None,
     ) -> list[int]:
-        if len(vectors) != len(chunks):
+        if len(vectors) != len(chunks) or (sentences is not None and len(sentences) != len(chunks)):
             raise RagError(f"internal error: {len(chunks)} chunks but {len(vectors)} vectors for {source}")
         doc_id = database.insert_document(
             self.conn, source=source, title=title, outlet=outlet, published=published, fingerprint=fingerprint,
@@ -231,6 +239,8 @@ class EmbeddedWriter(StoreWriter):
         ids = database.insert_chunks(self.conn, doc_id, ((c.ordinal, c.start, c.end, c.text, c.text_hash) for c in chunks))
         if ids:
             self.vectors.add(np.asarray(ids, dtype=np.int64), vectors)
+        if sentences is not None:
+            database.insert_sentences(self.conn, ((cid, s) for cid, s in zip(ids, sentences) if s is not None))
         return ids
 
     def counts(self) -> tuple[int, int]:
