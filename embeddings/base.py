@@ -61,3 +61,15 @@ def l2_normalise(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (matrix / norms).astype(np.float32, copy=False)
+
+
+def understands_meaning(embedder: "Embedder | None") -> bool:
+    """Does this embedder place paraphrases together? (A backend may say so itself with a
+    `semantic` attribute; otherwise every backend but the hashed offline one does.) Only such
+    an embedder's sentence vectors are worth storing and comparing with a question."""
+    if embedder is None:
+        return False
+    flag = getattr(embedder, "semantic", None)
+    if isinstance(flag, bool):
+        return flag
+    return not str(getattr(embedder, "id", "")).startswith("offline")

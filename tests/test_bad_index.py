@@ -271,7 +271,7 @@ def test_an_index_path_that_is_a_file_is_one_line(capsys, tmp_path: Path, argv):
 
 
 def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) -> None:
-    """An index written before migration 2 (no metadata or syndication columns) still answers."""
+    """An index written before migration 2 (no metadata or syndication columns, no sentence vectors) still answers."""
     from rag.answer.assistant import Assistant
     from rag.store.manifest import read_manifest, write_manifest
 
@@ -282,6 +282,7 @@ def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) 
     with sqlite3.connect(directory / manifest.sqlite_file) as conn:
         for column in ("authors", "url", "signature", "syndication_group"):  # migrations 2 and 3
             conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+        conn.execute("DROP TABLE chunk_sentences")  # migration 4
         conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
     manifest.schema_version = 1
     write_manifest(directory, manifest)
@@ -295,6 +296,7 @@ def test_recover_a_generation_at_an_older_schema(capsys, elsewhere: Path):
     with sqlite3.connect(elsewhere / manifest["sqlite_file"]) as conn:
         for column in ("authors", "url", "signature", "syndication_group"):
             conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+        conn.execute("DROP TABLE chunk_sentences")  # migration 4
         conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
     conn.close()
     (elsewhere / "manifest.json").unlink()

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embeddings.base import understands_meaning
 from rag.answer import reader
 from rag.answer.assistant import Assistant
 from rag.answer.extractive import RULES, best_extract
 from rag.errors import RagError
-from rag.retrieve.semantic import SentenceVectors, understands_meaning
+from rag.retrieve.semantic import SentenceVectors
 
 
 class _Stub:

@@ -213,20 +213,21 @@ class Assistant:
         answer.filters = where.to_json() if where else None
         yield answer
 
-    def meaning(self, query_vector: object) -> "Callable[[list[str]], list[float]] | None":
-        """Cosines of the question (its vector) with sentences, or None without a semantic embedder."""
+    def meaning(self, query_vector: object, passages: Sequence[Passage] = ()) -> "Callable[[list[str]], list[float]] | None":
+        """Cosines of the question (its vector) with sentences, or None without a semantic
+        embedder; the passages' stored sentence vectors are read first."""
         vectors = self.sentence_vectors
         if vectors is None or query_vector is None:
             return None
+        vectors.warm(self.store, passages)
         return lambda texts: vectors.similarities(query_vector, texts)  # type: ignore[arg-type]
 
     def extract(self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]],
                 query_vector: object = None) -> tuple[Extract | None, float, bool]:
         """The best span, its support (the classifier's probability when one decides) and
         whether it answers."""
-        # Sentence cosines cost one encoding of every candidate sentence (~170 ms a question on
-        # a fresh index here): computed only for the reader that uses them.
-        meaning = self.meaning(query_vector) if self.reader is not None else None
+        # Sentence cosines are read from the store (stored at ingest); only the reader uses them.
+        meaning = self.meaning(query_vector, passages) if self.reader is not None else None
         weights = self.reader if meaning is not None else None
         best = best_extract(query, passages, frequencies, self.store.n_chunks, self, meaning=meaning,
                             meaning_weight=weights.meaning_weight if weights else 0.0,

@@ -4,6 +4,11 @@ Every change of one run goes into one `StoreWriter`, published whole when the ru
 not at all, if it fails or is interrupted). Unchanged files cost no embedding; chunks whose
 embedded text is unchanged inside a changed file reuse their stored vectors. Chunks are
 embedded in batches across documents, so the model runs at full speed.
+
+With an embedder that knows meaning, each chunk's sentences are embedded too and stored with
+it (rag.store.base.ChunkSentences): retrieval's rerank and the answerer compare the question
+with single sentences, and reading those vectors costs nothing at query time where encoding
+them cost 170-290 ms a question.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from embeddings.base import understands_meaning
 from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_SEEDS_DIR
 from rag.errors import RagError
 from rag.ingest.chunking import chunk_text
@@ -26,8 +32,15 @@ from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
 from rag.ingest.loading import Skipped, discover, read_document
 from rag.ingest.metadata import merge
 from rag.ingest.syndication import SyndicationIndex, signature, signature_bytes
-from rag.store.base import ChunkRow, IndexSettings, StoreBackend, StoreWriter
+from rag.store.base import (
+    ChunkRow,
+    ChunkSentences,
+    IndexSettings,
+    StoreBackend,
+    StoreWriter,
+)
 from rag.store.factory import backend_for, is_remote
+from rag.text.sentences import sentence_spans
 
 if TYPE_CHECKING:
     from embeddings import Embedder
@@ -49,6 +62,7 @@ class IngestReport:
     chunks_unchanged: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    sentences_embedded: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     embedder: str = ""
     documents_total: int = 0
@@ -80,6 +94,8 @@ class _PendingDocument:
     rows: list[ChunkRow]
     inputs: list[str]
     vectors: list[np.ndarray | None]
+    #: Reused sentence vectors of unchanged chunks (None: to embed).
+    sentences: list[ChunkSentences | None]
 
 
 class _Batcher:
@@ -89,6 +105,7 @@ class _Batcher:
         self.embedder, self.writer, self.report = embedder, writer, report
         self.pending: list[_PendingDocument] = []
         self.waiting = 0
+        self.with_sentences = understands_meaning(embedder)
 
     def add(self, doc: _PendingDocument) -> None:
         self.pending.append(doc)
@@ -100,14 +117,31 @@ class _Batcher:
         texts = [text for doc in self.pending for text, v in zip(doc.inputs, doc.vectors) if v is None]
         started = time.perf_counter()
         matrix = self.embedder.encode_documents(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
-        self.report.embed_seconds += time.perf_counter() - started
         self.report.chunks_embedded += len(texts)
+        sentences = self._embed_sentences() if self.with_sentences else {}
+        self.report.embed_seconds += time.perf_counter() - started
         fresh = iter(matrix)
-        for doc in self.pending:
+        for i, doc in enumerate(self.pending):
             vectors = [v if v is not None else next(fresh) for v in doc.vectors]
             matrix_doc = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, self.embedder.dimension), np.float32)
-            self.writer.add_document(**doc.fields, chunks=doc.rows, vectors=matrix_doc)  # type: ignore[arg-type]
+            chunk_sentences = ([s if s is not None else sentences[(i, j)] for j, s in enumerate(doc.sentences)]
+                               if self.with_sentences else None)
+            self.writer.add_document(**doc.fields, chunks=doc.rows, vectors=matrix_doc,  # type: ignore[arg-type]
+                                     sentences=chunk_sentences)
         self.pending, self.waiting = [], 0
+
+    def _embed_sentences(self) -> dict[tuple[int, int], ChunkSentences]:
+        """The sentences of the waiting chunks that have none stored, embedded in one batch
+        (a sentence that overlapping chunks share is embedded once)."""
+        spans = {(i, j): tuple(sentence_spans(row.text))
+                 for i, doc in enumerate(self.pending) for j, row in enumerate(doc.rows) if doc.sentences[j] is None}
+        texts = list(dict.fromkeys(self.pending[i].rows[j].text[a:b] for (i, j), ss in spans.items() for a, b in ss))
+        vectors = dict(zip(texts, self.embedder.encode_documents(texts))) if texts else {}
+        self.report.sentences_embedded += len(texts)
+        empty = np.zeros((0, self.embedder.dimension), np.float32)
+        return {(i, j): ChunkSentences(ss, np.vstack([vectors[self.pending[i].rows[j].text[a:b]] for a, b in ss])
+                                       if ss else empty)
+                for (i, j), ss in spans.items()}
 
 
 def _resolve_embedder(previous: IndexSettings | None, spec: str | None, rebuild: bool) -> "Embedder":
@@ -255,10 +289,13 @@ def _sync(
             warn(f"skipped {item}: no article text after cleaning")
             continue
         reusable: dict[str, np.ndarray] = {}
+        reusable_sentences: dict[str, ChunkSentences] = {}
         if old is not None:
             hashes = writer.chunk_hashes(old.id)
             stored = writer.vectors_for(list(hashes.values()))
             reusable = {h: stored[cid] for h, cid in hashes.items() if cid in stored}
+            stored_sentences = writer.sentences_for(list(hashes.values())) if batcher.with_sentences else {}
+            reusable_sentences = {h: stored_sentences[cid] for h, cid in hashes.items() if cid in stored_sentences}
             report.chunks_removed += writer.delete_document(old.id)
             report.documents_updated += 1
         else:
@@ -269,6 +306,8 @@ def _sync(
         inputs = [embedding_input(cleaned.title, c.text) for c in chunks]
         rows = [ChunkRow(c.ordinal, c.start, c.end, c.text, _text_hash(text)) for c, text in zip(chunks, inputs)]
         vectors = [reusable.get(row.text_hash) for row in rows]
+        # An unchanged chunk keeps its sentence vectors only with its chunk vector.
+        sentences = [reusable_sentences.get(row.text_hash) if v is not None else None for row, v in zip(rows, vectors)]
         report.chunks_new += len(rows)
         report.chunks_reused += sum(v is not None for v in vectors)
         # The page's structured data (HTML) first, then what the article's header lines say.
@@ -284,7 +323,7 @@ def _sync(
             "url": meta.url,
             "signature": signature_bytes(signature(cleaned.text)),
         }
-        batcher.add(_PendingDocument(fields, rows, inputs, vectors))
+        batcher.add(_PendingDocument(fields, rows, inputs, vectors, sentences))
     batcher.flush()
     roots = [p.resolve() for p in paths if p.exists()]
     for source, doc in existing.items():

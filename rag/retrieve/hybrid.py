@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
+from embeddings.base import understands_meaning
 from rag.errors import RagError
 from rag.retrieve.passage import Passage, Retrieval
-from rag.retrieve.semantic import SentenceVectors, understands_meaning
+from rag.retrieve.semantic import SentenceVectors
 from rag.store.base import DocumentFilter, HybridHits, Store, fused_hits
 from rag.text.sentences import LEADING_PRONOUN, sentence_spans
 from rag.text.shingles import near_duplicate_text
@@ -30,13 +31,11 @@ MODES = ("hybrid", "lexical", "dense")
 ANTECEDENT_REACH = 400
 SENTENCE_RERANK_DEPTH = 20
 #: With an embedder that knows meaning, the best question-sentence cosine of each of the first
-#: MEANING_RERANK_DEPTH fused passages can join the sentence rerank at this weight. 0.5 was best
-#: on the SQuAD subset (bench/retrieval_meaning.py, held out by article: recall@1 0.882 -> 0.899),
-#: but it encodes every sentence of ten passages per question: on the SQuAD index warm
-#: questions went from ~25 ms to p50 318 ms (rerank 291 ms) and a cold `rag ask` from 1.47 s to
-#: 1.7-1.8 s on this 2-core machine. Off (0) until sentence vectors are computed at ingest;
-#: `Retriever.meaning_weight` switches it on. The offline embedder never uses it.
-MEANING_WEIGHT = 0.0
+#: MEANING_RERANK_DEPTH fused passages joins the sentence rerank at this weight. 0.5 was best on
+#: the SQuAD subset (bench/retrieval_meaning.py, held out by article: recall@1 0.882 -> 0.899).
+#: The sentence vectors are stored at ingest, so it costs a read: warm p50 14.6 -> 15.8 ms on the
+#: SQuAD index (encoding them per question had cost ~290 ms). The offline embedder never uses it.
+MEANING_WEIGHT = 0.5
 MEANING_RERANK_DEPTH = 10
 
 
@@ -180,8 +179,10 @@ class Retriever:
 
         meaning = [0.0] * len(head)
         if self.sentence_vectors is not None and vector is not None and self.meaning_weight:
-            # The best sentence by meaning, for the first few passages (one batched encoding).
+            # The best sentence by meaning, for the first few passages: their vectors are read
+            # from the store (stored at ingest), only an older index's are encoded here.
             deep = head[:MEANING_RERANK_DEPTH]
+            self.sentence_vectors.warm(self.store, deep)
             spans = [sentence_spans(p.text) for p in deep]
             flat = self.sentence_vectors.similarities(vector, [p.text[a:b] for p, ss in zip(deep, spans) for a, b in ss])
             at = 0

@@ -3,47 +3,58 @@
 The answerer compares the question with single sentences ("How many kids were molested?"
 and "1,400 children were sexually abused" say the same thing in other words), and retrieval
 reorders its head by the best sentence of each passage. Both need sentence vectors from the
-index's own embedder. Sentences repeat across questions (the same passages come back), so
-vectors are cached by text; a miss costs one batched `encode_documents` call per question.
+index's own embedder. Ingest stores them with each chunk (rag.store.base.ChunkSentences), so
+at query time they are read, not computed: `warm` loads those of the passages at hand, keyed
+by the sentence's text. A sentence the store lacks (an index from before they were stored, a
+passage stretched back a sentence) is encoded then, in one batch, and kept in the same cache.
 
 The hashed `offline` embedder knows shared word parts, not meaning: it gains nothing here
-(see bench/fit_reader.py), so `understands_meaning` is False for it and callers keep their
-lexical rules alone.
+(see bench/fit_reader.py), so `embeddings.base.understands_meaning` is False for it, ingest
+stores no sentence vectors for it, and callers keep their lexical rules alone.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
 
     from embeddings.base import Embedder
+    from rag.retrieve.passage import Passage
+    from rag.store.base import Store
 
 #: Sentence vectors kept (384 floats each: 20,000 are about 30 MB).
 CACHED_SENTENCES = 20_000
 
 
-def understands_meaning(embedder: "Embedder | None") -> bool:
-    """Does this embedder place paraphrases together? (A backend may say so itself with a
-    `semantic` attribute; otherwise every backend but the hashed offline one does.)"""
-    if embedder is None:
-        return False
-    flag = getattr(embedder, "semantic", None)
-    if isinstance(flag, bool):
-        return flag
-    return not str(getattr(embedder, "id", "")).startswith("offline")
-
-
 class SentenceVectors:
-    """Cached document-side vectors of sentences, from one embedder."""
+    """Document-side vectors of sentences from one embedder, cached by text."""
 
     def __init__(self, embedder: "Embedder", capacity: int = CACHED_SENTENCES) -> None:
         self.embedder = embedder
         self.capacity = capacity
         self._cache: OrderedDict[str, "np.ndarray"] = OrderedDict()
+        self._warmed: set[int] = set()
+        #: Sentences encoded here rather than read from the store (what bench/ reports).
+        self.encoded = 0
+
+    def warm(self, store: "Store", passages: Iterable["Passage"]) -> None:
+        """Load the stored sentence vectors of these passages' chunks into the cache (one read)."""
+        wanted = {p.chunk_id: p for p in passages if p.chunk_id not in self._warmed}
+        if not wanted:
+            return
+        found = store.sentence_vectors(list(wanted))
+        # The spans point into the chunk's own text (a passage may have been stretched back).
+        chunks = store.get_chunks(list(found)) if found else {}
+        for cid, sentences in found.items():
+            if cid in chunks:
+                text = chunks[cid].text
+                for (a, b), vector in zip(sentences.spans, sentences.vectors):
+                    self._remember(text[a:b], vector)
+        self._warmed.update(wanted)
 
     def encode(self, texts: Sequence[str]) -> "np.ndarray":
         """(len(texts), dimension) float32, L2-normalised rows."""
@@ -51,10 +62,9 @@ class SentenceVectors:
 
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
+            self.encoded += len(missing)
             for text, vector in zip(missing, self.embedder.encode_documents(missing)):
-                self._cache[text] = vector
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
+                self._remember(text, vector)
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         rows = []
@@ -70,3 +80,11 @@ class SentenceVectors:
         if not texts:
             return []
         return [float(x) for x in self.encode(texts) @ query_vector]
+
+    def _remember(self, text: str, vector: "np.ndarray") -> None:
+        self._cache[text] = vector
+        self._cache.move_to_end(text)
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+            self._warmed.clear()  # an evicted sentence must be read again, not assumed cached
+

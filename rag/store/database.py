@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
 from rag.errors import IndexError_
 from rag.store.base import ChunkSentences, StoredChunk, StoredDocument
 from rag.text.terms import STOP_WORDS, stem
