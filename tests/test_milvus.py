@@ -184,9 +184,22 @@ def test_another_embedder_or_schema_is_one_line_and_writes_nothing(capsys, milvu
     for argv in (["info"], ["ingest", str(SEEDS), "-q"]):
         code, out, err = run(capsys, "--index", milvus_index, *argv)
         assert code == 1 and "schema 99" in err and err.count("\n") == 1, err
+    # An index of the previous schema (2: no sentence vectors) says to rebuild, and a rebuild replaces it.
+    meta = json.loads(conn.query(conn.meta_name, "key == 0", ["body"])[0]["body"])
+    conn.client.upsert(conn.meta_name, [{"key": 0, "body": json.dumps(dict(meta, schema_version=2)), "_v": [0.0, 1.0]}])
+    conn.client.drop_collection(conn.names(meta["generation"])[3])
+    code, out, err = run(capsys, "--index", milvus_index, "ask", "Who is the chief inspector?")
+    assert code == 1 and "schema 2" in err and "--rebuild" in err and err.count("\n") == 1, err
+    assert run(capsys, "--index", milvus_index, "ingest", str(SEEDS), "--rebuild", "-q")[0] == 0
+    code, out, _ = run(capsys, "--index", milvus_index, "info", "--json")
+    rebuilt = json.loads(out)
+    assert code == 0 and rebuilt["schema_version"] == 3 and rebuilt["generation"] == meta["generation"] + 1
+    assert (rebuilt["documents"], rebuilt["chunks"]) == (before["documents"], before["chunks"])
+    assert not conn.has(conn.names(meta["generation"])[0])  # the old generation is gone
     conn.client.upsert(conn.meta_name, [{"key": 0, "body": json.dumps({"something": "else"}), "_v": [0.0, 1.0]}])
-    code, _, err = run(capsys, "--index", milvus_index, "info")
-    assert code == 1 and "not a rag-news index" in err and err.count("\n") == 1
+    for argv in (["info"], ["ingest", str(SEEDS), "--rebuild", "-q"]):  # a rebuild never takes a foreign collection
+        code, _, err = run(capsys, "--index", milvus_index, *argv)
+        assert code == 1 and "not a rag-news index" in err and err.count("\n") == 1, err
     conn.close()
 
 
