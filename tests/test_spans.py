@@ -51,6 +51,9 @@ def test_no_span_for_a_question_that_asks_for_no_thing_or_only_repeats_the_quest
     assert _span("What did the LGA call for?", "The LGA called for an independent review.") is None
     # The only year in the sentence is the one the question gives.
     assert _span("What happened in 2014?", "In 2014 a report was published.") is None
+    # A capitalised stop word after an opening quote names nothing ("'The sexual exploitation ...'").
+    titled = "The report – titled 'The sexual exploitation of children' – said sharing was poor."
+    assert _span("Who commissioned the report that said sharing was poor?", titled) is None
 
 
 def test_the_answer_leads_with_the_span_and_the_json_carries_its_offsets(seed_index: Path, capsys):

@@ -87,7 +87,7 @@ def _candidates(kind: str, text: str, start: int, end: int) -> list[Span]:
             # A capitalised word that only opens the sentence is no name ("Ofsted boss ..." is,
             # "The report ..." is not): keep it only if the word is capitalised elsewhere too.
             lead = re.match(r"(?:the\s+)?(\w+)", phrase, re.I)
-            if (a == 0 or sentence[:a].rstrip().endswith((".", "“", '"', ":"))) and lead:
+            if (a == 0 or sentence[:a].rstrip().endswith((".", "“", '"', ":", "‘", "'"))) and lead:
                 if lead.group(1).lower() in STOP_WORDS:
                     rest = re.match(r"(?:the\s+)?\w+\s+(?:(?:of|the|for|and)\s+)?", phrase, re.I)
                     if not rest or rest.end() >= len(phrase):
@@ -147,8 +147,8 @@ def answer_span(question: str, text: str, start: int, end: int, candidates: Cand
     out = []
     for a, b in (candidates or _candidates)(kind, text, start, end):
         ws = [w for w in words(_UNIT.sub("", text[a:b])) if w not in STOP_WORDS]
-        if ws and all(w in q_words or stem(w) in q_stems for w in ws):
-            continue  # the question's own words are not its answer
+        if not ws or all(w in q_words or stem(w) in q_stems for w in ws):
+            continue  # the question's own words are not its answer, nor are words that say nothing ("The")
         out.append((a, b))
     if not out:
         return None
