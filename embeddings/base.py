@@ -1,19 +1,28 @@
-"""The embedder interface: LangChain's `Embeddings`, plus numpy batches, an id and a dimension.
+"""The embedder interface: LangChain's `Embeddings` methods, plus numpy batches, an id and a dimension.
 
 Every backend returns float32, L2-normalised rows, so inner product is cosine similarity and
 vectors from any backend can go straight into the FAISS index.
+
+`Embedder` has LangChain's `Embeddings` methods (`embed_documents`, `embed_query` and their
+async forms) without inheriting the class: importing langchain_core costs ~0.4 s (pydantic,
+callbacks, runnables), a third of a cold `rag ask`, which never needs it. `as_langchain`
+registers `Embedder` as a virtual subclass, so `isinstance(e, Embeddings)` holds where
+LangChain is used (rag.retrieve.langchain does it on import).
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 
-class Embedder(Embeddings):
+class Embedder(ABC):
     """Turns text into vectors. Subclasses implement `encode_documents` and `encode_query`."""
 
     #: The factory string that re-creates this embedder (stored in the index manifest).
@@ -41,6 +50,16 @@ class Embedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode_query(text).tolist()  # type: ignore[no-any-return]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        import asyncio  # only LangChain's async callers need it
+
+        return await asyncio.get_running_loop().run_in_executor(None, self.embed_documents, texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        import asyncio  # only LangChain's async callers need it
+
+        return await asyncio.get_running_loop().run_in_executor(None, self.embed_query, text)
 
     def describe(self) -> dict[str, object]:
         """What to report and record (CLI info, UI, eval report, index manifest)."""
@@ -73,3 +92,17 @@ def understands_meaning(embedder: "Embedder | None") -> bool:
     if isinstance(flag, bool):
         return flag
     return not str(getattr(embedder, "id", "")).startswith("offline")
+
+
+def register_with_langchain() -> None:
+    """Make every `Embedder` a LangChain `Embeddings` for isinstance checks (a virtual subclass)."""
+    from langchain_core.embeddings import Embeddings  # ~0.4 s: only for LangChain callers
+
+    if not issubclass(Embedder, Embeddings):
+        Embeddings.register(Embedder)
+
+
+def as_langchain(embedder: Embedder) -> "Embeddings":
+    """The embedder as a LangChain `Embeddings`: the same object, its class registered."""
+    register_with_langchain()
+    return embedder  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from embeddings import EmbedderError, create_embedder
+from embeddings.base import as_langchain
 from embeddings.offline import OfflineEmbedder
 
 from .conftest import REPO
@@ -83,18 +85,20 @@ def test_offline_dimension_and_bad_specs():
 
 
 def test_langchain_compatibility():
-    e = create_embedder("offline")
+    e = as_langchain(create_embedder("offline"))
     assert isinstance(e, Embeddings)
+    assert asyncio.run(e.aembed_query("hello")) == e.embed_query("hello")
     vector = e.embed_query("hello")
     assert isinstance(vector, list) and len(vector) == e.dimension and isinstance(vector[0], float)
     assert len(e.embed_documents(["a", "b"])) == 2
 
 
-def test_importing_embeddings_does_not_import_torch():
-    code = "import sys, embeddings; embeddings.create_embedder('offline').encode_query('x'); print('torch' in sys.modules)"
+def test_importing_embeddings_does_not_import_torch_or_langchain():
+    code = ("import sys, embeddings; embeddings.create_embedder('offline').encode_query('x');"
+            " print([m for m in ('torch', 'langchain_core') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=True).stdout
-    assert out.strip() == "False"
+    assert out.strip() == "[]"
 
 
 def test_local_sentence_transformer_loads_through_the_real_path(tiny_model: Path):

@@ -15,9 +15,13 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from embeddings.base import register_with_langchain
 from rag.retrieve.hybrid import Retriever
 from rag.store.factory import open_store
 from rag.store.filters import DocumentFilter
+
+#: Where LangChain is in use, the project's embedders are LangChain `Embeddings` too.
+register_with_langchain()
 
 
 class RagRetriever(BaseRetriever):
