@@ -81,10 +81,21 @@ def test_names_of_several_words_must_stand_together(question: str, missing: list
         ("Who led Richard's troops when Cyprus was conquered?", "entity"),  # the first question phrase decides
         ("Where was Dyrrachium?", "place"),
         ("What did the LGA call for?", "other"),
+        ("What is the population of Melbourne?", "number"),
+        ("What was the death toll of the floods?", "number"),
+        ("What is the capital of Victoria?", "place"),
+        ("What is the size of Melbourne?", "other"),  # "second-largest" answers it, not a number
     ],
 )
 def test_question_type_follows_the_first_question_phrase(question: str, kind: str):
     assert question_type(question) == kind
+
+
+def test_a_year_is_no_count():
+    assert not has_type("By 1901 Melbourne had become the largest city.", "number", set())
+    assert not has_type("The gold rush of the 1850s changed the colony.", "number", set())
+    assert has_type("In 2014, 1,400 children were abused.", "number", set())
+    assert has_type("About 2000 people marched.", "number", set())
 
 
 def test_dates_include_centuries_and_decades():

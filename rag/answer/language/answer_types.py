@@ -16,7 +16,10 @@ KINDS = ("number", "date", "entity", "place", "other")
 
 _PATTERNS = (
     ("number", r"\bhow (?:many|much|old|long|large|big|far|tall|high)\b|\bnumber of\b"
-               r"|\bwhat (?:percentage|proportion|share|fraction|amount)\b"),
+               r"|\bwhat (?:percentage|proportion|share|fraction|amount)\b"
+               # "What is the population of ...?" asks for a count as surely as "How many ...?".
+               r"|\bwhat (?:is|was|are|were) (?:the )?(?:\w+ )?(?:population|total|cost|price|budget|salary|turnout"
+               r"|death toll)\b"),
     ("date", r"\bwhen\b|\bsince when\b|\b(?:what|which|in what|in which) (?:year|date|month|day|time|century|decade|period)\b"),
     ("entity", r"\bwho\b|\bwhom\b|\bwhose\b"
                r"|\bwhich (?:person|man|woman|body|organi[sz]ation|group|agency|watchdog|official|company|party)\b"
@@ -24,7 +27,8 @@ _PATTERNS = (
                r"|\b(?:which|what) (?:\w+ )?(?:broadcaster|newspaper|committee|charity|council|union|ministry"
                r"|department|regulator|inspectorate|forces?|policeman|politician|minister|officer|chief|leader"
                r"|firm|bank|team|club|university|network|channel|court)\b"),
-    ("place", r"\bwhere\b|\b(?:what|which) (?:town|city|country|place|county|region|areas?|places|towns|cities|countries|state)\b"),
+    ("place", r"\bwhere\b|\b(?:what|which) (?:town|city|country|place|county|region|areas?|places|towns|cities|countries|state)\b"
+              r"|\bwhat (?:is|was) (?:the )?capital\b"),
 )
 
 _NUMBER_WORDS = frozenset(
@@ -46,6 +50,7 @@ _DATE = re.compile(
     re.I,
 )
 _DIGIT = re.compile(r"\d")
+_YEAR = re.compile(r"(?<![\d,.£$€])\b(?:1[5-9]\d\d|20\d\d)s?\b(?![,.]?\d)(?!\s?(?:%|per ?cent|million|billion|people|children))")
 _PERSON = re.compile(
     r"\b(?:Sir|Dame|Lord|Lady|Mr|Mrs|Ms|Dr|Professor|Chief Constable)\.?\s+[A-Z][\w'’-]+"
     r"|\b[A-Z][a-z][\w'’-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]+)+|\b[A-Z]{2,}s?\b"
@@ -64,7 +69,9 @@ def has_type(text: str, kind: str, question_words: set[str]) -> bool:
     """Does `text` hold something of `kind` that the question does not already say?"""
     new_words = [w for w in words(text) if w not in question_words]
     if kind == "number":
-        return bool(_DIGIT.search(text)) or any(w in _NUMBER_WORDS for w in new_words)
+        # A year is a date, not a count: "by 1901 Melbourne had become the largest city" does
+        # not say how many people live there.
+        return bool(_DIGIT.search(_YEAR.sub(" ", text))) or any(w in _NUMBER_WORDS for w in new_words)
     if kind == "date":
         return bool(_DATE.search(text)) or any(w in _DATE_WORDS for w in new_words)
     if kind == "entity":
