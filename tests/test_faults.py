@@ -300,8 +300,10 @@ def test_sigkill_during_a_ui_upload_keeps_the_index_and_the_next_upload_works(ca
     assert _published(index) == before and _answers(capsys, index)
     service = Service(index)
     try:
+        assert service.pending_uploads() == ["upload.txt"]  # copied in, never indexed: the UI says so
         result = service.add_files([(upload, "upload.txt")])
         assert result.added == ["upload.txt"] and result.documents_after == 3, result
+        assert service.pending_uploads() == []
         assert "Wakefield" in service.ask("When did the Wakefield council meet?").answer
     finally:
         service.close()

@@ -222,6 +222,7 @@ def test_bm25_on_an_empty_collection_returns_nothing(milvus_index: str):
 
 
 def test_ui_uploads_to_a_remote_index_go_to_a_local_folder(milvus_index: str, tmp_path: Path, monkeypatch):
+    from rag.ingest.pipeline import ingest
     from rag.ui.uploads import add_files, uploads_dir
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -230,9 +231,13 @@ def test_ui_uploads_to_a_remote_index_go_to_a_local_folder(milvus_index: str, tm
     monkeypatch.setenv("RAG_UPLOADS_DIR", str(tmp_path / "up"))
     assert uploads_dir(milvus_index) == tmp_path / "up"
     assert uploads_dir(tmp_path / "ix") == tmp_path / "ix" / "uploads"
-    seed = sorted(SEEDS.iterdir())[0]
+    first, seed = sorted(SEEDS.glob("*.txt"))[:2]
+    refused = add_files([(seed, "My Article.txt")], milvus_index)  # an upload never starts an index
+    assert refused.added == [] and refused.error and refused.error.startswith("no index at ")
+    assert not (tmp_path / "up").exists()
+    ingest([first], milvus_index, embedder_spec="offline", progress=False, warn=lambda m: None)
     result = add_files([(seed, "My Article.txt")], milvus_index)
-    assert result.added == ["My_Article.txt"] and result.error is None and result.documents_after == 1
+    assert result.added == ["My_Article.txt"] and result.error is None and result.documents_after == 2
     assert (tmp_path / "up" / "My_Article.txt").exists()
 
 

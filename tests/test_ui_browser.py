@@ -205,3 +205,29 @@ def test_payloads_in_documents_and_questions_stay_text(page: Any, tmp_path: Path
         page.screenshot(path=str(tmp_path / "payloads.png"), full_page=True)
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_example_questions_follow_an_upload_and_fill_the_question_box(page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    index = build_seed_index(tmp_path / "index")
+    article = tmp_path / "northport.txt"
+    article.write_text("Lighthouse keepers return to Northport\n\nNorthport harbour said on Tuesday that it had"
+                       " hired 12 lighthouse keepers, the first since 1985.\n", encoding="utf-8")
+    with running_app(index) as url:
+        page.goto(url)
+        examples = page.locator("#rag-examples")
+        expect(examples).to_be_visible()
+        expect(examples).not_to_contain_text("Lighthouse")
+        page.locator("#rag-index-accordion").get_by_text("Index").first.click()
+        page.locator("#rag-upload input[type=file]").set_input_files([str(article)])
+        page.locator("#rag-add").click()
+        expect(page.locator("#rag-upload-status")).to_contain_text("Added northport.txt", timeout=90_000)
+        expect(examples).to_contain_text("Lighthouse keepers")  # (long examples are shown cut short)
+        examples.get_by_text("Lighthouse keepers").first.click()
+        expect(page.locator("#rag-question textarea")).to_have_value(re.compile("Northport"))
+        page.locator("#rag-question textarea").press("Enter")
+        expect(page.locator("#rag-chat .rag-answered")).to_contain_text("12 lighthouse keepers")
+        page.reload()  # a page opened after the upload shows the new examples too
+        expect(page.locator("#rag-examples")).to_contain_text("Lighthouse keepers")
+        assert page.dialogs == []  # type: ignore[attr-defined]

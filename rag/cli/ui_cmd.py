@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
         build_app,
         launch_app,
     )
+    from rag.ui.leftovers import (
+        pending_message,  # deferred: imports the ingest pipeline
+    )
 
     auth = auth_from_env()
     directory = index_path(args)
@@ -76,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     app = build_app(directory, k=args.k, mode=args.mode, llm=llm, embedder_spec=spec, reranker=args.rerank,
                     where=document_filter(args))
     try:
+        pending = app.rag_service.pending_uploads()  # type: ignore[attr-defined]
+        if pending:  # said once here; the index panel keeps saying it until they are added
+            print(f"Warning: {pending_message(pending)}", file=sys.stderr)
         try:
             # quiet: Gradio's own banner ends with "set `share=True` in `launch()`"; here it is --share.
             url = launch_app(app, host=args.host, port=args.port, share=args.share, auth=auth,

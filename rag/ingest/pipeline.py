@@ -29,7 +29,7 @@ from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_SEEDS_
 from rag.errors import RagError
 from rag.ingest.chunking import chunk_text
 from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
-from rag.ingest.loading import Skipped, discover, read_document
+from rag.ingest.loading import Skipped, discover, file_digest, read_document
 from rag.ingest.metadata import merge
 from rag.ingest.syndication import SyndicationIndex, signature, signature_bytes
 from rag.store.base import (
@@ -75,6 +75,15 @@ class IngestReport:
 def _fingerprint(digest: str, size: int, overlap: int) -> str:
     """Changes when the file or anything that shapes its chunks changes."""
     return f"{digest}:c{CLEANER_VERSION}:s{size}:o{overlap}"
+
+
+def holds_file(fingerprint: str, path: Path) -> bool:
+    """Whether a document stored with `fingerprint` was read from `path`'s present bytes
+    (chunking settings aside): an unreadable file counts as not held."""
+    try:
+        return fingerprint.split(":", 1)[0] == file_digest(path)
+    except OSError:
+        return False
 
 
 def _text_hash(text: str) -> str:

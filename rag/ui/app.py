@@ -12,8 +12,7 @@ from escaped text. Nothing a document or a question contains can add elements to
 """
 
 import os
-import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +25,30 @@ from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
 from rag.store.filters import DocumentFilter
 from rag.ui import render
+from rag.ui.errors import failure_message, user_message
+from rag.ui.leftovers import pending_message
 from rag.ui.service import EXTRACTIVE, MAX_K, Service, filter_from
 from rag.ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 
 TITLE = "Ask the news articles"
 #: Example questions shown under the question box: made from the served index's titles, and only
-#: those the index answers (checked with the extractive answerer when the app is built).
+#: those the index answers (checked with the extractive answerer when the app is built, and
+#: again after an upload adds articles, the new ones first).
 MAX_EXAMPLES = 3
+NO_FILES = ("No files to add: choose .txt, .md, .html or .pdf files first (files of other types, or over "
+            f"{MAX_UPLOAD_BYTES // 2**20} MB, are refused as they are uploaded).")
 _EXAMPLE_TRIES = 12
 
 
-def example_questions(service: Service, limit: int = MAX_EXAMPLES) -> list[str]:
-    """Questions about the served index's own articles that it answers; [] when none does."""
+def example_questions(service: Service, limit: int = MAX_EXAMPLES, prefer: Sequence[str] = ()) -> list[str]:
+    """Questions about the served index's own articles that it answers; [] when none does.
+    Articles whose file name is in `prefer` (those an upload just added) are tried first."""
     try:
         sources = service.info()["sources"]
-    except RagError:
+    except Exception:  # noqa: BLE001 - examples are optional; the index panel reports the failure
         return []
+    names = {Path(name).name for name in prefer}
+    sources = sorted(sources, key=lambda s: Path(str(s.get("source") or "")).name not in names)
     out: list[str] = []
     for source in sources[:_EXAMPLE_TRIES]:
         title = " ".join(str(source.get("title") or "").split()).rstrip(".?!:;, ")
@@ -57,6 +64,10 @@ def example_questions(service: Service, limit: int = MAX_EXAMPLES) -> list[str]:
         if len(out) >= limit:
             break
     return out
+
+
+def _placeholder(examples: Sequence[str]) -> str:
+    return "Ask about the articles" + (f", e.g. {examples[0]}" if examples else "")
 
 
 def _history_with(history: list[dict[str, Any]] | None, user: str, bot: str) -> list[dict[str, Any]]:
@@ -84,14 +95,14 @@ def build_app(
     service = service or Service(index_dir, k=k, mode=mode, llm=llm, embedder_spec=embedder_spec, reranker=reranker,
                                  where=where)
     try:
-        info = service.info()
-        initial_info = render.index_html(info)
-        outlets = sorted({s["outlet"] for s in info["sources"] if s.get("outlet")})
-    except RagError as exc:
-        initial_info = render.messages_text([f"Error: {exc}"])
+        outlets = sorted({s["outlet"] for s in service.info()["sources"] if s.get("outlet")})
+    except Exception as exc:  # the index panel shows why
+        if user_message(exc) is None:
+            raise
         outlets = []
     start = service.where or DocumentFilter()
-    examples = example_questions(service)
+    #: The examples every page shows: a page loaded after an upload gets the refreshed ones.
+    current = {"examples": example_questions(service)}
 
     # --- handlers --------------------------------------------------------------------------------
 
@@ -123,12 +134,7 @@ def build_app(
                     answer = item
             assert answer is not None
         except Exception as exc:  # noqa: BLE001 - shown in the chat instead of a silent failure
-            if isinstance(exc, RagError) or exc.__class__.__name__ == "EmbedderError":
-                message_text = str(exc)
-            else:
-                traceback.print_exc()
-                message_text = f"something went wrong ({exc.__class__.__name__}); see the server log"
-            history[-1] = {"role": "assistant", "content": render.error_message(message_text)}
+            history[-1] = {"role": "assistant", "content": render.error_message(failure_message(exc))}
             yield history, conversation, gr.skip(), ""
             return
         history[-1] = {"role": "assistant", "content": render.answer_message(answer, conversation.previous)}
@@ -138,21 +144,41 @@ def build_app(
         return [], Conversation(), render.empty_sources_html(), ""
 
     def refresh_index() -> str:
+        """The index panel: what the index holds, and any files an interrupted upload left."""
         try:
-            return render.index_html(service.info())
-        except RagError as exc:
-            return render.messages_text([f"Error: {exc}"])
+            info, pending = service.info(), service.pending_uploads()
+        except Exception as exc:  # noqa: BLE001 - one line in the panel, as `rag info` would print
+            return render.messages_text([f"Error: {failure_message(exc)}"])
+        return render.index_html(info) + (render.messages_text([pending_message(pending)]) if pending else "")
+
+    def examples_update() -> tuple[Any, Any]:
+        """The example questions and the placeholder that quotes the first one."""
+        shown = current["examples"]
+        return gr.update(samples=[[q] for q in shown], visible=bool(shown)), gr.update(placeholder=_placeholder(shown))
+
+    def pick_example(sample: list[str] | None) -> Any:
+        return sample[0] if sample else gr.skip()
+
+    def page_load() -> tuple[Any, ...]:
+        return (refresh_index(), *examples_update())
 
     def add_uploads(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        """Check and index uploaded files; bad ones are refused and the index is left as it was."""
-        if not files:
-            return render.messages_text([
-                "No files to add: choose .txt, .md, .html or .pdf files first (files of other types, or over "
-                f"{MAX_UPLOAD_BYTES // 2**20} MB, are refused as they are uploaded)."]), gr.skip(), gr.skip()
-        paths = [Path(f) for f in (files if isinstance(files, list) else [files])]
-        result = service.add_files([(p, p.name) for p in paths],
-                                   progress=lambda fraction, desc: progress(fraction, desc=desc))
-        return render.messages_text(result.messages()), refresh_index(), None
+        """Check and index uploaded files (and any an interrupted upload left); bad ones are
+        refused, and a failure leaves the index and the uploads folder as they were."""
+        paths = [Path(f) for f in (files if isinstance(files, list) else [files])] if files else []
+        try:
+            if not paths and not service.pending_uploads():
+                return render.messages_text([NO_FILES]), *[gr.skip()] * 4
+            result = service.add_files([(p, p.name) for p in paths],
+                                       progress=lambda fraction, desc: progress(fraction, desc=desc))
+        except Exception as exc:  # noqa: BLE001 - one line in the panel, never a traceback in Gradio
+            return render.messages_text([f"Error: {failure_message(exc)}"]), refresh_index(), *[gr.skip()] * 3
+        examples_out: tuple[Any, Any] = (gr.skip(), gr.skip())
+        if result.added or result.recovered:
+            current["examples"] = example_questions(service, prefer=result.added + result.recovered)
+            examples_out = examples_update()
+        kept = gr.skip() if result.error else None  # nothing was added: the files stay chosen, to try again
+        return render.messages_text(result.messages()), refresh_index(), kept, *examples_out
 
     def ask(
         question: str, k: int = service.k, mode: str = service.mode, since: str = "", until: str = "",
@@ -164,9 +190,10 @@ def build_app(
             where = filter_from(since, until, outlet, source)
             return service.ask(question, k=k, mode=mode, where=where).to_json(display_path)
         except Exception as exc:
-            if isinstance(exc, RagError) or exc.__class__.__name__ == "EmbedderError":
-                raise gr.Error(str(exc)) from None
-            raise
+            message = user_message(exc)
+            if message is None:
+                raise
+            raise gr.Error(message) from None
 
     # --- layout ----------------------------------------------------------------------------------
 
@@ -190,12 +217,15 @@ def build_app(
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="Ask about the articles" + (f", e.g. {examples[0]}" if examples else ""),
+                        placeholder=_placeholder(current["examples"]),
                         show_label=False, lines=1, max_lines=4, scale=5, elem_id="rag-question", autofocus=True,
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
-                if examples:
-                    gr.Examples([[q] for q in examples], inputs=question, label="Example questions")
+                # A Dataset rather than gr.Examples: its samples can be replaced after an upload (and
+                # gr.Examples built with none cannot fill the question box later).
+                examples = gr.Dataset(components=[question], samples=[[q] for q in current["examples"]],
+                                      label="Example questions", visible=bool(current["examples"]),
+                                      elem_id="rag-examples")
                 clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
             with gr.Column(scale=2, elem_id="rag-sources-column"):
                 gr.Markdown("### Sources")
@@ -224,7 +254,7 @@ def build_app(
                 source_box = gr.Textbox(", ".join(start.sources), label="Files (globs)", placeholder="bbc/*, *.html",
                                         max_lines=1, elem_id="rag-source")
         with gr.Accordion("Index", open=False, elem_id="rag-index-accordion"):
-            index_panel = gr.HTML(initial_info, css_template=render.PANEL_CSS, js_on_load=None, elem_id="rag-index")
+            index_panel = gr.HTML(refresh_index(), css_template=render.PANEL_CSS, js_on_load=None, elem_id="rag-index")
             uploads = gr.File(
                 label=f"Add articles ({' '.join(ALLOWED_SUFFIXES)}; up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
                 file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath", elem_id="rag-upload",
@@ -240,9 +270,11 @@ def build_app(
                     concurrency_limit=4, show_progress="minimal")
         clear.click(new_conversation, None, outputs, api_visibility="private", queue=False)
         chatbot.clear(new_conversation, None, outputs, api_visibility="private", queue=False)
-        add_button.click(add_uploads, uploads, [upload_status, index_panel, uploads], api_visibility="private",
-                         concurrency_limit=1)
-        app.load(refresh_index, None, index_panel, api_visibility="private")
+        examples.click(pick_example, examples, question, api_visibility="private", queue=False,
+                       show_progress="hidden")
+        add_button.click(add_uploads, uploads, [upload_status, index_panel, uploads, examples, question],
+                         api_visibility="private", concurrency_limit=1)
+        app.load(page_load, None, [index_panel, examples, question], api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="rag-answer", concurrency_limit=4)
 
     app.rag_service = service  # type: ignore[attr-defined]

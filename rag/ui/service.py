@@ -22,7 +22,8 @@ from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
 from rag.store.factory import backend_for, open_store
 from rag.store.filters import DocumentFilter, iso_prefix
-from rag.ui.uploads import UploadResult, add_files
+from rag.ui.leftovers import pending_uploads, upload_name
+from rag.ui.uploads import UploadResult, add_files, uploads_dir
 
 EXTRACTIVE = "extractive"
 MAX_K = 20
@@ -151,9 +152,19 @@ class Service:
             result = add_files(files, self.index_dir, progress=progress)
         finally:
             self._ingest_lock.release()
-        if result.added:
+        if result.added or result.recovered:
             self.reload()
         return result
+
+    def pending_uploads(self) -> list[str]:
+        """Names of files in the uploads folder that the index does not hold (`rag.ui.leftovers`);
+        none while this service is adding files (those in the folder may be that upload's)."""
+        if self._ingest_lock.locked():
+            return []
+        with open_store(self.index_dir) as store:
+            documents = store.documents()
+        folder = uploads_dir(self.index_dir)
+        return [upload_name(path, folder) for path in pending_uploads(folder, documents)]
 
     def reload(self) -> None:
         """Close the open assistants; the next question opens the newly published generation."""

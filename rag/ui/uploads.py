@@ -3,9 +3,12 @@
 A file is accepted only if its extension is on the allow-list, it is at most
 `MAX_UPLOAD_BYTES`, and the loader reads article text out of it (so binary, empty, undecodable
 or text-less files are refused with the loader's own reason). Accepted files are copied into
-`<index>/uploads/` under a cleaned-up name and that folder is ingested; the ingest publishes a
+`<index>/uploads/` under a cleaned-up name (each written beside the folder first and renamed
+in, so the folder never holds half a file) and that folder is ingested; the ingest publishes a
 new index generation atomically, so a failure leaves the previous index as it was, and a
-replaced upload is put back. A remote index (milvus://...) has no directory here: its uploads
+replaced upload is put back. An index that is missing or unreadable refuses the upload before
+anything is copied. Files an interrupted upload left in the folder are added with the next one
+and reported (`rag.ui.leftovers`). A remote index (milvus://...) has no directory here: its uploads
 go to $RAG_UPLOADS_DIR, else ~/.cache/rag-news/uploads/<NAME> on the machine running the UI
 (the index keeps each upload's text, so only this machine needs the files).
 """
@@ -20,11 +23,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.errors import RagError
 from rag.ingest.cleaning import clean_news_text
 from rag.ingest.loading import Skipped, read_document
 from rag.ingest.pipeline import ingest
-from rag.store.factory import backend_for, is_remote
+from rag.store.factory import is_remote, open_store
+from rag.ui.errors import user_message
+from rag.ui.leftovers import pending_uploads, upload_name
 
 #: What the UI accepts (the loader reads all of these).
 ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -36,6 +40,8 @@ UPLOADS_DIRNAME = "uploads"
 @dataclass
 class UploadResult:
     added: list[str] = field(default_factory=list)
+    #: Files an earlier, interrupted upload had left in the folder, added by this one.
+    recovered: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     documents_before: int | None = None
     documents_after: int | None = None
@@ -43,6 +49,7 @@ class UploadResult:
 
     def messages(self) -> list[str]:
         out = [f"Added {name}" for name in self.added]
+        out += [f"Added {name} (left in the uploads folder by an upload that did not finish)" for name in self.recovered]
         out += [f"Rejected {name}: {reason}" for name, reason in self.rejected]
         if self.error:
             out.append(f"Error: {self.error}")
@@ -111,21 +118,67 @@ def add_files(
     *,
     progress: Callable[[float, str], None] = lambda fraction, message: None,
 ) -> UploadResult:
-    """Check each (path, original name), copy the good ones into <index>/uploads/, ingest them.
+    """Check each (path, original name), copy the good ones into <index>/uploads/, ingest them,
+    together with any file an interrupted upload left there.
 
     The caller serialises calls (one writer per index); another process holding the index's
-    writer lock makes this fail with a message and changes nothing.
+    writer lock makes this fail with a message and changes nothing. A failure the user can act
+    on (an unreadable index, a full disk) is `result.error`, one line; a bug raises.
     """
     result = UploadResult()
-    backend = backend_for(index_dir)
-    if backend.exists():
-        with backend.open() as store:
+    try:
+        with open_store(index_dir) as store:  # missing or unreadable: refused, never created here
             result.documents_before = store.counts()[0]
+            documents = store.documents()
+    except Exception as exc:
+        if (message := user_message(exc)) is None:
+            raise
+        result.error = message
+        result.rejected = [(name, "not added") for _, name in files]
+        return result
+    accepted = _checked(files, result, progress)
+    uploads = uploads_dir(index_dir)
+    names = {target for _, target in accepted}
+    leftovers = [p for p in pending_uploads(uploads, documents) if upload_name(p, uploads) not in names]
+    result.documents_after = result.documents_before
+    if not accepted and not leftovers:
+        return result
+    try:
+        skipped, result.documents_after = _place_and_ingest(accepted, uploads, index_dir, progress)
+    except Exception as exc:
+        if (message := user_message(exc)) is None:
+            raise
+        result.error = message
+        result.rejected.extend((target, "not added") for _, target in accepted)
+        return result
+    for _, target in accepted:
+        reason = skipped.get(str((uploads / target).resolve()))
+        if reason is None:
+            result.added.append(target)
+        else:
+            result.rejected.append((target, reason))
+    for path in leftovers:
+        reason = skipped.get(str(path))
+        if reason is None:
+            result.recovered.append(upload_name(path, uploads))
+        else:  # kept: it is not a copy this call made, and the panel keeps showing it
+            result.rejected.append((upload_name(path, uploads), f"{reason} (left in the uploads folder)"))
+    progress(1.0, "Done")
+    return result
+
+
+def _checked(files: Sequence[tuple[Path, str]], result: UploadResult,
+             progress: Callable[[float, str], None]) -> list[tuple[Path, str]]:
+    """The (path, target name) of files that pass `check_file`; the others go to `result.rejected`."""
     accepted: list[tuple[Path, str]] = []
     seen: set[str] = set()
     for i, (path, name) in enumerate(files):
         progress(0.3 * i / max(1, len(files)), f"Checking {name}")
-        reason = check_file(Path(path), name)
+        try:
+            reason = check_file(Path(path), name)
+        except Exception as exc:  # e.g. no room in the temp directory for the probe
+            if (reason := user_message(exc)) is None:
+                raise
         target = safe_name(name)
         if reason is None and target in seen:
             reason = "the same name was given twice"
@@ -134,55 +187,52 @@ def add_files(
             continue
         seen.add(target)
         accepted.append((Path(path), target))
-    if not accepted:
-        result.documents_after = result.documents_before
-        return result
+    return accepted
 
-    uploads = uploads_dir(index_dir)
+
+def _place_and_ingest(
+    accepted: Sequence[tuple[Path, str]], uploads: Path, index_dir: Path | str,
+    progress: Callable[[float, str], None],
+) -> tuple[dict[str, str], int]:
+    """Copy the accepted files in and ingest the folder: (skip reason by resolved path, documents).
+
+    A file is copied beside the folder and renamed in, so the folder holds either the old or
+    the new version, whole; the old one is kept until the ingest is done. Any failure puts the
+    folder back as it was and raises; a file the ingest skipped is taken out (its earlier
+    version put back: the index kept that one).
+    """
     uploads.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="rag-upload-backup-", dir=uploads.parent) as backup_dir:
+    with tempfile.TemporaryDirectory(prefix="rag-upload-", dir=uploads.parent) as work:
+        staging, backup = Path(work) / "new", Path(work) / "old"
+        staging.mkdir()
+        backup.mkdir()
         backups: dict[Path, Path] = {}
         placed: list[Path] = []
         try:
             for path, target in accepted:
                 dest = uploads / target
-                if dest.exists():  # an updated version of an earlier upload: keep the old one until done
-                    backups[dest] = Path(backup_dir) / target
-                    shutil.move(dest, backups[dest])
-                shutil.copyfile(path, dest)
+                shutil.copyfile(path, staging / target)
+                if dest.exists():  # an updated version of an earlier upload
+                    backups[dest] = backup / target
+                    shutil.copyfile(dest, backups[dest])
+                os.replace(staging / target, dest)
                 placed.append(dest)
             progress(0.4, f"Indexing {len(accepted)} file(s)")
-            skipped: dict[str, str] = {}
-
             report = ingest([uploads], index_dir, progress=False, warn=lambda message: None)
-            for source, reason in report.skipped:
-                skipped[str(Path(source).resolve())] = reason
-        except (RagError, OSError) as exc:
-            _restore(placed, backups)
-            result.error = str(exc) if isinstance(exc, RagError) else f"could not store the upload ({exc})"
-            result.rejected.extend((target, "not added") for _, target in accepted)
-            result.documents_after = result.documents_before
-            return result
         except BaseException:
             _restore(placed, backups)
             raise
-        for (_, target), dest in zip(accepted, placed):
-            reason = skipped.get(str(dest.resolve()))
-            if reason is None:
-                result.added.append(target)
-                continue
-            result.rejected.append((target, reason))
-            dest.unlink(missing_ok=True)
-            if dest in backups:  # the index kept the earlier version: keep its file too
-                shutil.move(backups[dest], dest)
-    result.documents_after = report.documents_total
-    progress(1.0, "Done")
-    return result
+        skipped = {str(Path(source).resolve()): reason for source, reason in report.skipped}
+        for dest in placed:
+            if str(dest.resolve()) in skipped:
+                _restore([dest], backups)
+    return skipped, report.documents_total
 
 
 def _restore(placed: list[Path], backups: dict[Path, Path]) -> None:
+    """Put the uploads folder back: new files out, replaced ones back in."""
     for dest in placed:
-        dest.unlink(missing_ok=True)
-    for dest, backup in backups.items():
-        if backup.exists():
-            shutil.move(backup, dest)
+        if dest in backups:
+            os.replace(backups[dest], dest)
+        else:
+            dest.unlink(missing_ok=True)
