@@ -110,6 +110,18 @@ def test_article_ending_with_short_lines_is_not_mistaken_for_a_story_list():
 
 def test_normalise_makes_one_kind_of_space():
     assert normalise("a\u00a0b\r\nc\t d  ") == "a b\nc d"
+    # Every Unicode space is one space; zero-width ones vanish; lines keep their breaks.
+    assert normalise("  a\u2007\u202f\u3000b\u200bc\ufeff\x0b d\r e \n\n") == "a bc d\ne\n\n"
+
+
+@given(st.text(alphabet="ab \t\n\r\u00a0\u2007\u202f\u200b\ufeff\u3000\x0b\x0c\x1c\u2028", max_size=60))
+def test_normalise_collapses_spaces_as_the_regex_did(text: str):
+    """normalise works line by line (a 50 MB page made one re.sub keep a piece per space):
+    the result is what the whole-text regexes gave."""
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    expected = re.sub(r"[\u00a0\u2007\u202f\t]", " ", expected).replace("\u200b", "").replace("\ufeff", "")
+    expected = "\n".join(line.strip() for line in re.sub(r"[^\S\n]+", " ", expected).split("\n"))
+    assert normalise(text) == expected
 
 
 @settings(max_examples=150, deadline=None)

@@ -115,6 +115,21 @@ def test_signature_is_deterministic_and_estimates_jaccard(cleaned):
         S.signature_from_bytes(b"\x00" * 8)
 
 
+def test_streamed_signatures_match_the_set_of_shingles(cleaned, monkeypatch):
+    """Signing streams shingles in batches (a 50 MB article's do not fit memory as one matrix):
+    the signature is exactly that of the set of shingles, batch boundaries included."""
+    from datasketch import MinHash
+
+    texts, _ = cleaned
+    monkeypatch.setattr(S, "SIGNATURE_BATCH", 7)  # many batches, boundaries everywhere
+    for text in [*texts.values(), "", "Flood warning.", "one two three four five"]:
+        assert set(T.iter_shingles(text)) == T.shingles(text)
+        whole = MinHash(num_perm=S.NUM_PERM, seed=S.SEED, hashfunc=S._hash32, scheme=S.SCHEME)
+        if T.shingles(text):
+            whole.update_batch(list(T.shingles(text)))
+        assert np.array_equal(S.signature(text), np.asarray(whole.hashvalues, dtype=np.uint64))
+
+
 def test_empty_and_short_texts():
     assert T.shingles("") == set() and T.shingles("one two") == {"one two"}
     index = S.SyndicationIndex.build([("e", ""), ("s", "Flood warning.")])

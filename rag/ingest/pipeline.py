@@ -125,19 +125,34 @@ class _Batcher:
     def flush(self) -> None:
         texts = [text for doc in self.pending for text, v in zip(doc.inputs, doc.vectors) if v is None]
         started = time.perf_counter()
-        matrix = self.embedder.encode_documents(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
+        matrix = self._encode(texts)
         self.report.chunks_embedded += len(texts)
         sentences = self._embed_sentences() if self.with_sentences else {}
         self.report.embed_seconds += time.perf_counter() - started
-        fresh = iter(matrix)
+        at = 0
         for i, doc in enumerate(self.pending):
-            vectors = [v if v is not None else next(fresh) for v in doc.vectors]
-            matrix_doc = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, self.embedder.dimension), np.float32)
+            new = sum(v is None for v in doc.vectors)
+            if new == len(doc.vectors):  # nothing reused: the document's rows of the batch, no copy
+                matrix_doc = matrix[at : at + new]
+            else:
+                matrix_doc = np.empty((len(doc.vectors), self.embedder.dimension), np.float32)
+                fresh = iter(matrix[at : at + new])
+                for j, v in enumerate(doc.vectors):
+                    matrix_doc[j] = v if v is not None else next(fresh)
+            at += new
             chunk_sentences = ([s if s is not None else sentences[(i, j)] for j, s in enumerate(doc.sentences)]
                                if self.with_sentences else None)
             self.writer.add_document(**doc.fields, chunks=doc.rows, vectors=matrix_doc,  # type: ignore[arg-type]
                                      sentences=chunk_sentences)
         self.pending, self.waiting = [], 0
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts`, EMBED_BATCH at a time: one 50 MB article is 60,000 chunks, and an
+        embedder's working memory grows with the batch (600 MB for those at once, offline)."""
+        out = np.empty((len(texts), self.embedder.dimension), np.float32)
+        for i in range(0, len(texts), EMBED_BATCH):
+            out[i : i + EMBED_BATCH] = self.embedder.encode_documents(texts[i : i + EMBED_BATCH])
+        return out
 
     def _embed_sentences(self) -> dict[tuple[int, int], ChunkSentences]:
         """The sentences of the waiting chunks that have none stored, embedded in one batch
@@ -145,7 +160,7 @@ class _Batcher:
         spans = {(i, j): tuple(sentence_spans(row.text))
                  for i, doc in enumerate(self.pending) for j, row in enumerate(doc.rows) if doc.sentences[j] is None}
         texts = list(dict.fromkeys(self.pending[i].rows[j].text[a:b] for (i, j), ss in spans.items() for a, b in ss))
-        vectors = dict(zip(texts, self.embedder.encode_documents(texts))) if texts else {}
+        vectors = dict(zip(texts, self._encode(texts)))
         self.report.sentences_embedded += len(texts)
         empty = np.zeros((0, self.embedder.dimension), np.float32)
         return {(i, j): ChunkSentences(ss, np.vstack([vectors[self.pending[i].rows[j].text[a:b]] for a, b in ss])

@@ -26,10 +26,12 @@ from collections.abc import Hashable, Iterable, Iterator
 
 import numpy as np
 
-from rag.text.shingles import shingles
+from rag.text.shingles import iter_shingles
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
+#: Distinct shingles hashed per call while signing (bounds datasketch's hashing matrix to 32 MB).
+SIGNATURE_BATCH = 32768
 THRESHOLD = 0.5
 SEED = 1
 #: datasketch's permutation scheme; stored signatures are only comparable within one scheme.
@@ -46,9 +48,16 @@ def signature(text: str, num_perm: int = NUM_PERM, k: int = SHINGLE_WORDS, seed:
     from datasketch import MinHash
 
     m = MinHash(num_perm=num_perm, seed=seed, hashfunc=_hash32, scheme=SCHEME)
-    sh = shingles(text, k)
-    if sh:
-        m.update_batch(list(sh))
+    # In batches: datasketch hashes a batch into a (num_perm x batch) matrix, 2.5 GB for the
+    # 2.5 million shingles of a 50 MB article at once; a minimum does not mind the batching.
+    batch: set[str] = set()  # repeats within a batch are hashed once
+    for shingle in iter_shingles(text, k):
+        batch.add(shingle)
+        if len(batch) == SIGNATURE_BATCH:
+            m.update_batch(list(batch))
+            batch = set()
+    if batch:
+        m.update_batch(list(batch))
     return np.asarray(m.hashvalues, dtype=np.uint64)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import deque
+from collections.abc import Iterator
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -26,6 +28,21 @@ def shingles(text: str, k: int = 5) -> set[str]:
     if len(w) <= k:
         return {" ".join(w)}
     return {" ".join(w[i:i + k]) for i in range(len(w) - k + 1)}
+
+
+def iter_shingles(text: str, k: int = 5) -> Iterator[str]:
+    """The same shingles as `shingles`, one at a time and possibly repeated: a 50 MB article
+    has millions, too many to hold as a set (MinHash does not mind repeats)."""
+    normalised = unicodedata.normalize("NFKC", text or "").casefold().replace("’", "'")
+    window: deque[str] = deque(maxlen=k)
+    seen = 0
+    for m in _WORD.finditer(normalised):
+        window.append(m.group())
+        seen += 1
+        if seen >= k:
+            yield " ".join(window)
+    if 0 < seen < k:
+        yield " ".join(window)
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
