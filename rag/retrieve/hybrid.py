@@ -177,21 +177,21 @@ class Retriever:
         def coverage(found: set[str]) -> float:
             return sum(w for t, w in weights.items() if t in found) / total
 
+        spans = [sentence_spans(p.text) for p in head]
         meaning = [0.0] * len(head)
         if self.sentence_vectors is not None and vector is not None and self.meaning_weight:
             # The best sentence by meaning, for the first few passages: their vectors are read
             # from the store (stored at ingest), only an older index's are encoded here.
             deep = head[:MEANING_RERANK_DEPTH]
             self.sentence_vectors.warm(self.store, deep)
-            spans = [sentence_spans(p.text) for p in deep]
             flat = self.sentence_vectors.similarities(vector, [p.text[a:b] for p, ss in zip(deep, spans) for a, b in ss])
             at = 0
-            for i, ss in enumerate(spans):
+            for i, ss in enumerate(spans[: len(deep)]):
                 meaning[i] = self.meaning_weight * max(flat[at : at + len(ss)], default=0.0)
                 at += len(ss)
         scored = []
-        for rank, passage in enumerate(head, start=1):
-            best = max((coverage(set(terms(passage.text[a:b]))) for a, b in sentence_spans(passage.text)), default=0.0)
+        for rank, (passage, passage_spans) in enumerate(zip(head, spans), start=1):
+            best = max((coverage(set(terms(passage.text[a:b]))) for a, b in passage_spans), default=0.0)
             scored.append((best + 0.5 * coverage(set(terms(passage.text))) + 0.2 / rank + meaning[rank - 1], -rank,
                            passage))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
