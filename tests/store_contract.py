@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rag.store.base import ChunkRow, ChunkSentences, IndexSettings, StoreBackend
+from rag.store.filters import DocumentFilter
 
 DIM = 8
 SETTINGS = IndexSettings("test:dim8", "test-embedder", DIM, 200, 0)
@@ -218,6 +219,40 @@ def check_sentence_vectors_round_trip_and_reuse(backend: StoreBackend) -> None:
         w.delete_document(doc.id)
     with backend.open() as store:
         assert store.sentence_vectors(ids) == {}
+
+
+FILTERED = {  # source: (outlet, published)
+    "/news/bbc/flood.html": ("BBC News", "2016-03-03T10:00:00Z"),
+    "/news/bbc/strike.txt": ("bbc news", "2016-04"),
+    "/news/week/flood.txt": ("The Week", "2015-12-31"),
+    "/news/straße/a.txt": ("Straße", "Tuesday 3 March 2016"),
+    "/news/none/b.txt": (None, None),
+}
+
+
+def check_matching_documents_admit_what_the_filter_matches(backend: StoreBackend) -> None:
+    """However a backend finds them (Python over every record, or its engine), the documents
+    a filter admits are the ones DocumentFilter.matches admits."""
+    with backend.writer(SETTINGS) as w:
+        for i, (source, (outlet, published)) in enumerate(FILTERED.items()):
+            w.add_document(source=source, title=source, outlet=outlet, published=published, fingerprint=source,
+                           text="One sentence.", chunks=[ChunkRow(0, 0, 13, "One sentence.", f"h{i}")],
+                           vectors=unit(i)[None, :])
+    cases = {
+        DocumentFilter(outlets=("BBC NEWS",)): {"/news/bbc/flood.html", "/news/bbc/strike.txt"},
+        DocumentFilter(outlets=("strasse",)): {"/news/straße/a.txt"},
+        DocumentFilter(since="2016-03", until="2016-03"): {"/news/bbc/flood.html"},
+        DocumentFilter(until="2016"): {"/news/bbc/flood.html", "/news/bbc/strike.txt", "/news/week/flood.txt"},
+        DocumentFilter(sources=("bbc/*",)): {"/news/bbc/flood.html", "/news/bbc/strike.txt"},
+        DocumentFilter(sources=("*.txt",), since="2016"): {"/news/bbc/strike.txt"},
+        DocumentFilter(sources=("/news/[!b]*",)): {"/news/week/flood.txt", "/news/straße/a.txt", "/news/none/b.txt"},
+        DocumentFilter(outlets=("The Week",), since="2016"): set(),
+    }
+    with backend.open() as store:
+        docs = store.documents()
+        for where, admitted in cases.items():
+            assert {d.source for d in docs.values() if where.matches(d)} == admitted, where
+            assert store.matching_documents(where) == {docs[s].id for s in admitted}, where
 
 
 CHECKS = [v for k, v in sorted(globals().items()) if k.startswith("check_")]

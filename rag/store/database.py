@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.errors import IndexError_
 from rag.store.base import ChunkSentences, StoredChunk, StoredDocument
+from rag.store.filters import outlet_key, published_key
 from rag.text.terms import STOP_WORDS, stem
 
 MIGRATIONS: list[str] = [
@@ -75,6 +76,16 @@ MIGRATIONS: list[str] = [
         vectors BLOB NOT NULL
     );
     """,
+    # 5: what a filter compares (rag.store.filters: published_key, outlet_key), indexed, so a
+    # filtered question reads only the documents it admits (rag.store.filter_sql). The rows
+    # already there are filled in by the same functions, registered with the connection.
+    """
+    ALTER TABLE documents ADD COLUMN published_key TEXT;
+    ALTER TABLE documents ADD COLUMN outlet_key TEXT NOT NULL DEFAULT '';
+    UPDATE documents SET published_key = rag_published_key(published), outlet_key = rag_outlet_key(outlet);
+    CREATE INDEX documents_published ON documents(published_key);
+    CREATE INDEX documents_outlet ON documents(outlet_key);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -87,6 +98,9 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = DELETE")
+        # Migration 5 fills its columns through these (the filter's own definitions).
+        conn.create_function("rag_published_key", 1, published_key, deterministic=True)
+        conn.create_function("rag_outlet_key", 1, outlet_key, deterministic=True)
         _migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise IndexError_(f"index database {path} is unreadable ({exc}); rebuild with `rag ingest --rebuild`") from None
@@ -209,10 +223,10 @@ def insert_document(
     signature: bytes | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, signature, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, signature,"
+        " published_key, outlet_key, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
         (source, title, outlet, published, fingerprint, text, json.dumps(list(authors), ensure_ascii=False), url,
-         signature),
+         signature, published_key(published), outlet_key(outlet)),
     )
     return int(cur.lastrowid or 0)
 
