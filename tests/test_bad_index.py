@@ -271,11 +271,12 @@ def test_an_index_path_that_is_a_file_is_one_line(capsys, tmp_path: Path, argv):
 
 
 def _back_to_schema_1(conn: sqlite3.Connection) -> None:
-    """Undo migrations 2-5, as a store written before them stands."""
-    for index in ("documents_published", "documents_outlet"):  # migration 5
+    """Undo migrations 2-6, as a store written before them stands."""
+    for index in ("documents_published", "documents_outlet", "documents_unkeyed", "documents_group"):  # 5, 6
         conn.execute(f"DROP INDEX {index}")
+    conn.execute("DROP TABLE signature_keys")  # 6
     for column in ("authors", "url", "signature", "syndication_group",  # migrations 2 and 3
-                   "published_key", "outlet_key"):  # 5
+                   "published_key", "outlet_key", "signature_keyed"):  # 5 and 6
         conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
     conn.execute("DROP TABLE chunk_sentences")  # migration 4
     conn.execute("DELETE FROM schema_migrations WHERE version >= 2")

@@ -29,9 +29,10 @@ from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_SEEDS_
 from rag.errors import RagError
 from rag.ingest.chunking import chunk_text
 from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
+from rag.ingest.grouping import regroup
 from rag.ingest.loading import Skipped, discover, read_document
 from rag.ingest.metadata import merge
-from rag.ingest.syndication import SyndicationIndex, signature, signature_bytes
+from rag.ingest.syndication import signature, signature_bytes
 from rag.store.base import (
     ChunkRow,
     ChunkSentences,
@@ -340,16 +341,9 @@ def _sync(
 
 def _group_syndicated(writer: StoreWriter) -> None:
     """Link the articles that carry the same story (syndicated or wire copies): each document
-    gets the smallest id of its group, or None when no other indexed article is a copy."""
-    index = SyndicationIndex()
-    stored = writer.signatures()
-    for document_id, blob in stored.items():
-        index.add_signature(document_id, blob)
-    groups: dict[int, int | None] = dict.fromkeys(stored)
-    for members in index.groups():
-        for member in members:
-            groups[member] = min(members)  # type: ignore[type-var]
-    writer.set_groups(groups)
+    gets the smallest id of its group, or None when no other indexed article is a copy. Only
+    the groups this write could change are regrouped when the store keeps band keys."""
+    regroup(writer)
 
 
 def ensure_index(

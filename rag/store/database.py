@@ -86,6 +86,21 @@ MIGRATIONS: list[str] = [
     CREATE INDEX documents_published ON documents(published_key);
     CREATE INDEX documents_outlet ON documents(outlet_key);
     """,
+    # 6: the MinHash band keys of each document's signature (rag.ingest.syndication), so that
+    # an ingest regroups only the copies of what it changed (rag.ingest.grouping) instead of
+    # every stored signature. A document is `signature_keyed` once its keys are stored; those
+    # indexed before this migration get theirs on the next ingest that changes anything.
+    """
+    CREATE TABLE signature_keys (
+        key INTEGER NOT NULL,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        PRIMARY KEY (key, document_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX signature_keys_document ON signature_keys(document_id);
+    ALTER TABLE documents ADD COLUMN signature_keyed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX documents_unkeyed ON documents(id) WHERE signature IS NOT NULL AND signature_keyed = 0;
+    CREATE INDEX documents_group ON documents(syndication_group);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

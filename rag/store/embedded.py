@@ -27,6 +27,7 @@ from rag.store.base import (
     ChunkRow,
     ChunkSentences,
     IndexSettings,
+    SignatureKeys,
     Store,
     StoreBackend,
     StoredChunk,
@@ -45,6 +46,7 @@ from rag.store.recovery import (
     newest_intact,
     sqlite_name,
 )
+from rag.store.signature_keys import SqliteSignatureKeys
 from rag.store.vectors import VectorIndex
 
 #: Filters whose admitted documents an open snapshot remembers (a chat or the UI keeps one).
@@ -222,6 +224,7 @@ class EmbeddedWriter(StoreWriter):
         self.conn = conn
         self.vectors = vectors
         self.removed: list[int] = []
+        self.keys = SqliteSignatureKeys(conn)
 
     def documents(self) -> dict[str, StoredDocument]:
         return database.documents(self.conn)
@@ -241,6 +244,7 @@ class EmbeddedWriter(StoreWriter):
 
     def delete_document(self, document_id: int) -> int:
         ids = database.chunk_ids_for(self.conn, document_id)
+        self.keys.deleting(document_id)
         database.delete_document(self.conn, document_id)
         self.removed.extend(ids)
         return len(ids)
@@ -282,6 +286,9 @@ class EmbeddedWriter(StoreWriter):
 
     def set_groups(self, groups: dict[int, int | None]) -> None:
         database.set_groups(self.conn, groups)
+
+    def signature_keys(self) -> SignatureKeys:
+        return self.keys
 
 
 class EmbeddedBackend(StoreBackend):
