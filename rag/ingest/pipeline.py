@@ -326,12 +326,15 @@ def _sync(
         }
         batcher.add(_PendingDocument(fields, rows, inputs, vectors, sentences))
     batcher.flush()
-    roots = [p.resolve() for p in paths if p.exists()]
+    # A root's parts lead every path under it (roots are absolute): the test `path == root or
+    # root in path.parents` without building each stored path's parents (0.4 s a 10,000-article
+    # ingest of one file spent on it).
+    roots = [p.resolve().parts for p in paths if p.exists()]
     for source, doc in existing.items():
         if source in seen:
             continue
         path = Path(source)
-        under_root = any(path == r or r in path.parents for r in roots)
+        under_root = any(path.parts[: len(root)] == root for root in roots)
         if (under_root or prune) and not path.exists():
             report.chunks_removed += writer.delete_document(doc.id)
             report.documents_removed += 1
