@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rag.store.base import ChunkRow, ChunkSentences, IndexSettings, StoreBackend
+from rag.store.filters import DocumentFilter
 
 DIM = 8
 SETTINGS = IndexSettings("test:dim8", "test-embedder", DIM, 200, 0)
@@ -218,6 +219,84 @@ def check_sentence_vectors_round_trip_and_reuse(backend: StoreBackend) -> None:
         w.delete_document(doc.id)
     with backend.open() as store:
         assert store.sentence_vectors(ids) == {}
+
+
+FILTERED = {  # source: (outlet, published)
+    "/news/bbc/flood.html": ("BBC News", "2016-03-03T10:00:00Z"),
+    "/news/bbc/strike.txt": ("bbc news", "2016-04"),
+    "/news/week/flood.txt": ("The Week", "2015-12-31"),
+    "/news/straße/a.txt": ("Straße", "Tuesday 3 March 2016"),
+    "/news/none/b.txt": (None, None),
+}
+
+
+def check_matching_documents_admit_what_the_filter_matches(backend: StoreBackend) -> None:
+    """However a backend finds them (Python over every record, or its engine), the documents
+    a filter admits are the ones DocumentFilter.matches admits."""
+    with backend.writer(SETTINGS) as w:
+        for i, (source, (outlet, published)) in enumerate(FILTERED.items()):
+            w.add_document(source=source, title=source, outlet=outlet, published=published, fingerprint=source,
+                           text="One sentence.", chunks=[ChunkRow(0, 0, 13, "One sentence.", f"h{i}")],
+                           vectors=unit(i)[None, :])
+    cases = {
+        DocumentFilter(outlets=("BBC NEWS",)): {"/news/bbc/flood.html", "/news/bbc/strike.txt"},
+        DocumentFilter(outlets=("strasse",)): {"/news/straße/a.txt"},
+        DocumentFilter(since="2016-03", until="2016-03"): {"/news/bbc/flood.html"},
+        DocumentFilter(until="2016"): {"/news/bbc/flood.html", "/news/bbc/strike.txt", "/news/week/flood.txt"},
+        DocumentFilter(sources=("bbc/*",)): {"/news/bbc/flood.html", "/news/bbc/strike.txt"},
+        DocumentFilter(sources=("*.txt",), since="2016"): {"/news/bbc/strike.txt"},
+        DocumentFilter(sources=("/news/[!b]*",)): {"/news/week/flood.txt", "/news/straße/a.txt", "/news/none/b.txt"},
+        DocumentFilter(outlets=("The Week",), since="2016"): set(),
+    }
+    with backend.open() as store:
+        docs = store.documents()
+        for where, admitted in cases.items():
+            assert {d.source for d in docs.values() if where.matches(d)} == admitted, where
+            assert store.matching_documents(where) == {docs[s].id for s in admitted}, where
+
+
+def check_signature_keys_find_candidates_and_follow_deletions(backend: StoreBackend) -> None:
+    """A backend that keeps band keys (rag.store.base.SignatureKeys) hands back who shares a
+    key, with their groups, and forgets a deleted document's keys; one that keeps none says so."""
+    text = "One sentence here. Another one there."
+    rows = rows_for(text)
+    with backend.writer(SETTINGS) as w:
+        keys = w.signature_keys()
+        if keys is None:
+            return
+        for name in ("x.txt", "y.txt", "z.txt", "plain.txt"):
+            w.add_document(source=name, title=name, outlet=None, published=None, fingerprint=name, text=text,
+                           chunks=rows, vectors=np.vstack([unit(i) for i in range(len(rows))]),
+                           signature=None if name == "plain.txt" else name.encode() * 4)
+        ids = {d.source: d.id for d in w.documents().values()}
+        assert keys.unkeyed() == {ids[n]: n.encode() * 4 for n in ("x.txt", "y.txt", "z.txt")}
+        keys.store_keys({ids["x.txt"]: [1, 2], ids["y.txt"]: [2, 3], ids["z.txt"]: [-(1 << 63), (1 << 63) - 1]})
+        assert keys.unkeyed() == {}
+        w.set_groups({ids["x.txt"]: ids["x.txt"], ids["y.txt"]: ids["x.txt"]})
+        assert keys.sharing([2]) == {ids["x.txt"]: ids["x.txt"], ids["y.txt"]: ids["x.txt"]}
+        assert keys.sharing([3, (1 << 63) - 1, 99]) == {ids["y.txt"]: ids["x.txt"], ids["z.txt"]: None}
+        assert keys.members([ids["x.txt"]]) == {ids["x.txt"]: ids["x.txt"], ids["y.txt"]: ids["x.txt"]}
+        assert keys.signatures_of([ids["x.txt"], ids["plain.txt"]]) == {ids["x.txt"]: b"x.txt" * 4}
+        assert keys.broken_groups() == set()
+    with backend.writer(SETTINGS) as w:
+        keys = w.signature_keys()
+        assert keys is not None
+        ids = {d.source: d.id for d in w.documents().values()}
+        w.delete_document(ids["x.txt"])
+        assert keys.broken_groups() == {ids["x.txt"]}
+        assert keys.sharing([1, 2]) == {ids["y.txt"]: ids["x.txt"]}
+        assert keys.members([ids["x.txt"]]) == {ids["y.txt"]: ids["x.txt"]}
+    with pytest.raises(RuntimeError):  # keys stored by a write that fails are gone with it
+        with backend.writer(SETTINGS) as w:
+            keys = w.signature_keys()
+            assert keys is not None
+            w.add_document(source="w.txt", title="w", outlet=None, published=None, fingerprint="w", text=text,
+                           chunks=rows, vectors=np.vstack([unit(i) for i in range(len(rows))]), signature=b"w" * 8)
+            keys.store_keys({next(d.id for d in w.documents().values() if d.source == "w.txt"): [7]})
+            raise RuntimeError("crash mid-write")
+    with backend.writer(SETTINGS) as w:
+        keys = w.signature_keys()
+        assert keys is not None and keys.sharing([7]) == {} and keys.unkeyed() == {}
 
 
 CHECKS = [v for k, v in sorted(globals().items()) if k.startswith("check_")]

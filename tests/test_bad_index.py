@@ -270,6 +270,18 @@ def test_an_index_path_that_is_a_file_is_one_line(capsys, tmp_path: Path, argv):
     assert target.read_text() == "my notes"
 
 
+def _back_to_schema_1(conn: sqlite3.Connection) -> None:
+    """Undo migrations 2-6, as a store written before them stands."""
+    for index in ("documents_published", "documents_outlet", "documents_unkeyed", "documents_group"):  # 5, 6
+        conn.execute(f"DROP INDEX {index}")
+    conn.execute("DROP TABLE signature_keys")  # 6
+    for column in ("authors", "url", "signature", "syndication_group",  # migrations 2 and 3
+                   "published_key", "outlet_key", "signature_keyed"):  # 5 and 6
+        conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
+    conn.execute("DROP TABLE chunk_sentences")  # migration 4
+    conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
+
+
 def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) -> None:
     """An index written before migration 2 (no metadata or syndication columns, no sentence vectors) still answers."""
     from rag.answer.assistant import Assistant
@@ -280,10 +292,7 @@ def test_an_index_from_the_previous_schema_is_upgraded_in_place(tmp_path: Path) 
     manifest = read_manifest(directory)
     assert manifest is not None
     with sqlite3.connect(directory / manifest.sqlite_file) as conn:
-        for column in ("authors", "url", "signature", "syndication_group"):  # migrations 2 and 3
-            conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
-        conn.execute("DROP TABLE chunk_sentences")  # migration 4
-        conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
+        _back_to_schema_1(conn)
     manifest.schema_version = 1
     write_manifest(directory, manifest)
     answer = Assistant(directory, embedder_spec="offline").ask("How many children were sexually abused in Rotherham?")
@@ -294,10 +303,7 @@ def test_recover_a_generation_at_an_older_schema(capsys, elsewhere: Path):
     """A lost manifest over a store from before migrations 2 and 3: recovered, then upgraded on open."""
     manifest = _manifest(elsewhere)
     with sqlite3.connect(elsewhere / manifest["sqlite_file"]) as conn:
-        for column in ("authors", "url", "signature", "syndication_group"):
-            conn.execute(f"ALTER TABLE documents DROP COLUMN {column}")
-        conn.execute("DROP TABLE chunk_sentences")  # migration 4
-        conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
+        _back_to_schema_1(conn)
     conn.close()
     (elsewhere / "manifest.json").unlink()
     (elsewhere / f"store-{manifest['generation']}.manifest.json").unlink()

@@ -105,6 +105,17 @@ def test_other_roots_are_kept_unless_pruned(tmp_path: Path, seeds_copy: Path):
     assert _run([seeds_copy], tmp_path / "ix", prune=True).documents_removed == 1
 
 
+def test_a_missing_file_is_removed_only_when_a_folder_above_it_was_given(tmp_path: Path):
+    """A root matches whole path components: `news` is not a folder above `news-old/a.txt`."""
+    for name in ("news", "news-old"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.txt").write_text(f"Headline {name}\n\nThe council met on Monday about {name}.")
+    _run([tmp_path / "news", tmp_path / "news-old"], tmp_path / "ix")
+    (tmp_path / "news-old" / "a.txt").unlink()
+    assert _run([tmp_path / "news"], tmp_path / "ix").documents_removed == 0
+    assert _run([tmp_path / "news-old"], tmp_path / "ix").documents_removed == 1
+
+
 def test_failure_before_publishing_keeps_the_previous_index(tmp_path: Path, seeds_copy: Path, monkeypatch):
     _run([seeds_copy], tmp_path / "ix")
     manifest_before = (tmp_path / "ix" / "manifest.json").read_text()

@@ -154,3 +154,24 @@ def test_keys_may_be_ints_but_not_other_objects():
     index.add((3, 4), "x y z")
     with pytest.raises(TypeError):
         index.to_bytes()
+
+
+def test_groups_are_the_components_group_of_finds_in_insertion_order():
+    """groups() orders members through one position table instead of a scan per group."""
+    import random
+
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(500)]
+    stories = [rng.choices(words, k=60) for _ in range(30)]
+    index = S.SyndicationIndex()
+    for key in rng.sample(range(1000), 120):
+        base = rng.choice(stories)
+        index.add(key, " ".join(rng.choice(words) if rng.random() < 0.04 else w for w in base))
+    expected, done = [], set()
+    for key in list(index._sigs):
+        if key not in done:
+            group = index.group_of(key)
+            done.update(group)
+            expected.append(group)
+    assert index.groups(singletons=True) == expected
+    assert index.groups() == [g for g in expected if len(g) > 1] and len(index.groups()) > 5

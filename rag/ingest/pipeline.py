@@ -29,9 +29,10 @@ from rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_SEEDS_
 from rag.errors import RagError
 from rag.ingest.chunking import chunk_text
 from rag.ingest.cleaning import CLEANER_VERSION, clean_news_text
+from rag.ingest.grouping import regroup
 from rag.ingest.loading import Skipped, discover, file_digest, read_document
 from rag.ingest.metadata import merge
-from rag.ingest.syndication import SyndicationIndex, signature, signature_bytes
+from rag.ingest.syndication import signature, signature_bytes
 from rag.store.base import (
     ChunkRow,
     ChunkSentences,
@@ -349,12 +350,15 @@ def _sync(
         }
         batcher.add(_PendingDocument(fields, rows, inputs, vectors, sentences))
     batcher.flush()
-    roots = [p.resolve() for p in paths if p.exists()]
+    # A root's parts lead every path under it (roots are absolute): the test `path == root or
+    # root in path.parents` without building each stored path's parents (0.4 s a 10,000-article
+    # ingest of one file spent on it).
+    roots = [p.resolve().parts for p in paths if p.exists()]
     for source, doc in existing.items():
         if source in seen:
             continue
         path = Path(source)
-        under_root = any(path == r or r in path.parents for r in roots)
+        under_root = any(path.parts[: len(root)] == root for root in roots)
         if (under_root or prune) and not path.exists():
             report.chunks_removed += writer.delete_document(doc.id)
             report.documents_removed += 1
@@ -364,16 +368,9 @@ def _sync(
 
 def _group_syndicated(writer: StoreWriter) -> None:
     """Link the articles that carry the same story (syndicated or wire copies): each document
-    gets the smallest id of its group, or None when no other indexed article is a copy."""
-    index = SyndicationIndex()
-    stored = writer.signatures()
-    for document_id, blob in stored.items():
-        index.add_signature(document_id, blob)
-    groups: dict[int, int | None] = dict.fromkeys(stored)
-    for members in index.groups():
-        for member in members:
-            groups[member] = min(members)  # type: ignore[type-var]
-    writer.set_groups(groups)
+    gets the smallest id of its group, or None when no other indexed article is a copy. Only
+    the groups this write could change are regrouped when the store keeps band keys."""
+    regroup(writer)
 
 
 def ensure_index(

@@ -23,6 +23,7 @@ import hashlib
 import json
 import struct
 from collections.abc import Hashable, Iterable, Iterator
+from functools import lru_cache
 
 import numpy as np
 
@@ -73,6 +74,16 @@ def signature_from_bytes(data: bytes, num_perm: int = NUM_PERM) -> np.ndarray:
     return sig.astype(np.uint64)
 
 
+@lru_cache(maxsize=8)
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's (bands, rows) for these settings, worked out once: it integrates for them
+    on every new index (35 ms, most of what regrouping one new article cost)."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
@@ -87,7 +98,7 @@ class SyndicationIndex:
         if not 0.0 < threshold < 1.0:
             raise ValueError("threshold must be in (0, 1)")
         self.threshold, self.num_perm, self.k, self.seed = threshold, num_perm, k, seed
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=_bands(threshold, num_perm))
         self._sigs: dict[Hashable, np.ndarray] = {}
 
     @classmethod
@@ -160,17 +171,38 @@ class SyndicationIndex:
         return [k for k in self._sigs if k in seen]
 
     def groups(self, *, singletons: bool = False) -> list[list[Hashable]]:
-        """Groups of near-copies (two or more articles unless `singletons`), in insertion order."""
+        """Groups of near-copies (two or more articles unless `singletons`), in insertion order.
+
+        Each group's members are put in order through one position table: ordering each group
+        by scanning every key made this quadratic (5.5 s for 10,000 articles)."""
+        position = {key: i for i, key in enumerate(self._sigs)}
         done: set[Hashable] = set()
         out: list[list[Hashable]] = []
         for key in self._sigs:
             if key in done:
                 continue
-            group = self.group_of(key)
-            done.update(group)
-            if len(group) > 1 or singletons:
-                out.append(group)
+            seen, todo = {key}, [key]
+            while todo:
+                for other in self._neighbours(todo.pop()):
+                    if other not in seen:
+                        seen.add(other)
+                        todo.append(other)
+            done |= seen
+            if len(seen) > 1 or singletons:
+                out.append(sorted(seen, key=position.__getitem__))
         return out
+
+    # Band keys, for a store to find an article's likely copies --------------------------------
+
+    def band_keys(self, sig: np.ndarray) -> list[int]:
+        """One signed 64-bit key per LSH band of `sig` (a hash of the band's index and values).
+        The LSH index proposes two articles as copies exactly when they share a band, so they
+        share a key; a store that keeps these keys hands back an article's candidates without an
+        LSH index of everything (a rare hash collision adds a candidate, never loses one)."""
+        sig = np.asarray(sig, dtype="<u8")
+        return [int.from_bytes(hashlib.blake2b(band.to_bytes(2, "little") + sig[start:end].tobytes(),
+                                               digest_size=8).digest(), "little", signed=True)
+                for band, (start, end) in enumerate(self._lsh.hashranges)]
 
     # Serialisation without pickle ------------------------------------------------------------
 

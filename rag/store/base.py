@@ -324,11 +324,51 @@ class StoreWriter(ABC):
 
     @abstractmethod
     def set_groups(self, groups: dict[int, int | None]) -> None:
-        """Record each document's syndication group (None: no copy of it is indexed)."""
+        """Record the syndication group of each document named (None: no copy of it is
+        indexed); documents left out keep theirs."""
+
+    def signature_keys(self) -> "SignatureKeys | None":
+        """The backend's lookup of signatures by band key, for regrouping only what a write
+        changed; None when it keeps none (grouping then reads every signature)."""
+        return None
 
     @abstractmethod
     def counts(self) -> tuple[int, int]:
         """(documents, chunks) as they stand in this write."""
+
+
+class SignatureKeys(ABC):
+    """Stored documents found by the band keys of their MinHash signatures, within one write.
+
+    The keys are opaque integers to the store (rag.ingest.syndication makes them): an article's
+    likely copies are the documents that share a key with it, so grouping the copies of new
+    articles reads those documents and the groups they are in, not every signature.
+    """
+
+    @abstractmethod
+    def broken_groups(self) -> set[int]:
+        """The syndication groups that lost a member in this write (they may have split)."""
+
+    @abstractmethod
+    def unkeyed(self) -> dict[int, bytes]:
+        """document id -> signature of each document whose keys are not stored yet: those
+        added in this write, and any indexed before this backend kept keys."""
+
+    @abstractmethod
+    def store_keys(self, keys: dict[int, Sequence[int]]) -> None:
+        """Record each document's keys; it is no longer unkeyed."""
+
+    @abstractmethod
+    def sharing(self, keys: Collection[int]) -> dict[int, int | None]:
+        """document id -> syndication group of every document with any of these keys."""
+
+    @abstractmethod
+    def members(self, groups: Collection[int]) -> dict[int, int]:
+        """document id -> group of every document in these syndication groups."""
+
+    @abstractmethod
+    def signatures_of(self, document_ids: Collection[int]) -> dict[int, bytes]:
+        """The stored signatures of these documents (those without one are left out)."""
 
 
 class StoreBackend(ABC):

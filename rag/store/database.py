@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.errors import IndexError_
 from rag.store.base import ChunkSentences, StoredChunk, StoredDocument
+from rag.store.filters import outlet_key, published_key
 from rag.text.terms import STOP_WORDS, stem
 
 MIGRATIONS: list[str] = [
@@ -75,6 +76,31 @@ MIGRATIONS: list[str] = [
         vectors BLOB NOT NULL
     );
     """,
+    # 5: what a filter compares (rag.store.filters: published_key, outlet_key), indexed, so a
+    # filtered question reads only the documents it admits (rag.store.filter_sql). The rows
+    # already there are filled in by the same functions, registered with the connection.
+    """
+    ALTER TABLE documents ADD COLUMN published_key TEXT;
+    ALTER TABLE documents ADD COLUMN outlet_key TEXT NOT NULL DEFAULT '';
+    UPDATE documents SET published_key = rag_published_key(published), outlet_key = rag_outlet_key(outlet);
+    CREATE INDEX documents_published ON documents(published_key);
+    CREATE INDEX documents_outlet ON documents(outlet_key);
+    """,
+    # 6: the MinHash band keys of each document's signature (rag.ingest.syndication), so that
+    # an ingest regroups only the copies of what it changed (rag.ingest.grouping) instead of
+    # every stored signature. A document is `signature_keyed` once its keys are stored; those
+    # indexed before this migration get theirs on the next ingest that changes anything.
+    """
+    CREATE TABLE signature_keys (
+        key INTEGER NOT NULL,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        PRIMARY KEY (key, document_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX signature_keys_document ON signature_keys(document_id);
+    ALTER TABLE documents ADD COLUMN signature_keyed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX documents_unkeyed ON documents(id) WHERE signature IS NOT NULL AND signature_keyed = 0;
+    CREATE INDEX documents_group ON documents(syndication_group);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -87,6 +113,9 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = DELETE")
+        # Migration 5 fills its columns through these (the filter's own definitions).
+        conn.create_function("rag_published_key", 1, published_key, deterministic=True)
+        conn.create_function("rag_outlet_key", 1, outlet_key, deterministic=True)
         _migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise IndexError_(f"index database {path} is unreadable ({exc}); rebuild with `rag ingest --rebuild`") from None
@@ -209,10 +238,10 @@ def insert_document(
     signature: bytes | None = None,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, signature, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+        "INSERT INTO documents(source, title, outlet, published, fingerprint, text, authors, url, signature,"
+        " published_key, outlet_key, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))",
         (source, title, outlet, published, fingerprint, text, json.dumps(list(authors), ensure_ascii=False), url,
-         signature),
+         signature, published_key(published), outlet_key(outlet)),
     )
     return int(cur.lastrowid or 0)
 

@@ -22,17 +22,19 @@ import numpy as np
 
 from rag.config import DEFAULT_INDEX_DIR
 from rag.errors import IndexError_, RagError
-from rag.store import database
+from rag.store import database, filter_sql
 from rag.store.base import (
     ChunkRow,
     ChunkSentences,
     IndexSettings,
+    SignatureKeys,
     Store,
     StoreBackend,
     StoredChunk,
     StoredDocument,
     StoreWriter,
 )
+from rag.store.filters import DocumentFilter
 from rag.store.locking import writer_lock
 from rag.store.manifest import MANIFEST_NAME, Manifest, read_manifest, recover_hint, write_manifest
 from rag.store.recovery import (
@@ -44,7 +46,11 @@ from rag.store.recovery import (
     newest_intact,
     sqlite_name,
 )
+from rag.store.signature_keys import SqliteSignatureKeys
 from rag.store.vectors import VectorIndex
+
+#: Filters whose admitted documents an open snapshot remembers (a chat or the UI keeps one).
+FILTERS_KEPT = 16
 
 __all__ = ["EmbeddedBackend", "EmbeddedStore", "EmbeddedWriter", "faiss_name", "sqlite_name", "settings_of"]
 
@@ -97,6 +103,10 @@ class EmbeddedStore(Store):
         self.conn = conn
         self.vectors = vectors
         self._embedder = None
+        #: filter -> the documents it admits, and document ids -> their chunk ids: a snapshot
+        #: never changes, so a filter kept across questions is worked out once.
+        self._matching: dict[DocumentFilter, frozenset[int]] = {}
+        self._within_chunks: dict[frozenset[int], list[int]] = {}
 
     @classmethod
     def open(cls, directory: Path) -> "EmbeddedStore":
@@ -160,7 +170,23 @@ class EmbeddedStore(Store):
     def dense_search(self, vector: np.ndarray, limit: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
         if within is None:
             return self.vectors.search(vector, limit)
-        return self.vectors.search(vector, limit, allowed=database.chunk_ids_of(self.conn, within))
+        return self.vectors.search(vector, limit, allowed=self._chunks_of(within))
+
+    def matching_documents(self, where: DocumentFilter) -> frozenset[int]:
+        """One SQL query over indexed columns (rag.store.filter_sql), remembered per filter."""
+        found = self._matching.get(where)
+        if found is None:
+            found = filter_sql.matching_documents(self.conn, where)
+            _remember(self._matching, where, found)
+        return found
+
+    def _chunks_of(self, document_ids: Collection[int]) -> list[int]:
+        key = document_ids if isinstance(document_ids, frozenset) else frozenset(document_ids)
+        found = self._within_chunks.get(key)
+        if found is None:
+            found = database.chunk_ids_of(self.conn, key)
+            _remember(self._within_chunks, key, found)
+        return found
 
     def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         return database.document_frequencies(self.conn, list(terms))
@@ -184,6 +210,13 @@ class EmbeddedStore(Store):
         self.conn.close()
 
 
+def _remember(cache: dict[Any, Any], key: object, value: object) -> None:
+    """Keep the FILTERS_KEPT latest entries."""
+    cache[key] = value
+    while len(cache) > FILTERS_KEPT:
+        del cache[next(iter(cache))]
+
+
 class EmbeddedWriter(StoreWriter):
     """The working copy of a new generation: SQLite changes in one transaction, vectors in memory."""
 
@@ -191,6 +224,7 @@ class EmbeddedWriter(StoreWriter):
         self.conn = conn
         self.vectors = vectors
         self.removed: list[int] = []
+        self.keys = SqliteSignatureKeys(conn)
 
     def documents(self) -> dict[str, StoredDocument]:
         return database.documents(self.conn)
@@ -210,6 +244,7 @@ class EmbeddedWriter(StoreWriter):
 
     def delete_document(self, document_id: int) -> int:
         ids = database.chunk_ids_for(self.conn, document_id)
+        self.keys.deleting(document_id)
         database.delete_document(self.conn, document_id)
         self.removed.extend(ids)
         return len(ids)
@@ -251,6 +286,9 @@ class EmbeddedWriter(StoreWriter):
 
     def set_groups(self, groups: dict[int, int | None]) -> None:
         database.set_groups(self.conn, groups)
+
+    def signature_keys(self) -> SignatureKeys:
+        return self.keys
 
 
 class EmbeddedBackend(StoreBackend):

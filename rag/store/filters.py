@@ -1,13 +1,18 @@
 """Which articles a question may draw on: by publication date, outlet and source path.
 
 Light on purpose (no numpy, no FAISS): the CLI builds a filter from its flags at start-up.
+`published_key` and `outlet_key` are what the filter compares; the embedded store keeps both in
+indexed columns (rag.store.database, migration 5) so that it answers a filter with one SQL query
+(rag.store.filter_sql). Changing either function needs a migration that recomputes them.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
@@ -24,6 +29,17 @@ def iso_prefix(value: str, name: str) -> str:
     if not _ISO_PREFIX.match(value):
         raise RagError(f"{name} must be a date like 2016, 2016-03 or 2016-03-03, not '{value}'")
     return value
+
+
+def published_key(published: str | None) -> str | None:
+    """The publication date as a filter compares it: the stored value when it starts with an
+    ISO date (YYYY, YYYY-MM or YYYY-MM-DD), else None (unknown: left out by any date bound)."""
+    return published if published and _ISO_PREFIX.match(published[:10]) else None
+
+
+def outlet_key(outlet: str | None) -> str:
+    """An outlet as a filter compares it: case-folded, '' when unknown."""
+    return (outlet or "").casefold()
 
 
 @dataclass(frozen=True)
@@ -44,20 +60,37 @@ class DocumentFilter:
     def __bool__(self) -> bool:
         return bool(self.since or self.until or self.outlets or self.sources)
 
+    @cached_property
+    def outlet_keys(self) -> frozenset[str]:
+        """The outlets asked for, case-folded (worked out once, not once per document)."""
+        return frozenset(outlet_key(o) for o in self.outlets)
+
+    @cached_property
+    def _globs(self) -> tuple[tuple[Callable[[str], object], Callable[[str], object]], ...]:
+        """Each source glob compiled once, as itself and as a tail of a path (`*/glob`)."""
+        return tuple((re.compile(fnmatch.translate(g)).match, re.compile(fnmatch.translate(f"*/{g}")).match)
+                     for g in self.sources)
+
     def matches(self, doc: StoredDocument) -> bool:
-        published = doc.published if doc.published and _ISO_PREFIX.match(doc.published[:10]) else None
-        if self.since and (published is None or published[: len(self.since)] < self.since):
-            return False
-        if self.until and (published is None or published[: len(self.until)] > self.until):
-            return False
-        if self.outlets and (doc.outlet or "").casefold() not in {o.casefold() for o in self.outlets}:
-            return False
-        if self.sources:
-            name = doc.source.rsplit("/", 1)[-1]
-            if not any(fnmatch.fnmatchcase(doc.source, g) or fnmatch.fnmatchcase(name, g) or
-                       fnmatch.fnmatchcase(doc.source, f"*/{g}") for g in self.sources):
+        return self.admits(doc.source, doc.outlet, doc.published)
+
+    def admits(self, source: str, outlet: str | None, published: str | None) -> bool:
+        """`matches` on a document's fields, without building a StoredDocument."""
+        if self.since or self.until:
+            date = published_key(published)
+            if self.since and (date is None or date[: len(self.since)] < self.since):
                 return False
-        return True
+            if self.until and (date is None or date[: len(self.until)] > self.until):
+                return False
+        if self.outlets and outlet_key(outlet) not in self.outlet_keys:
+            return False
+        return not self.sources or self.admits_source(source)
+
+    def admits_source(self, source: str) -> bool:
+        """Whether a source glob matches the stored path, its file name or a tail of the path
+        (`bbc/*` admits /news/bbc/flood.html): fnmatchcase, so case counts and `*` crosses `/`."""
+        name = source.rsplit("/", 1)[-1]
+        return any(whole(source) or whole(name) or tail(source) for whole, tail in self._globs)
 
     def to_json(self) -> dict[str, Any]:
         return {"since": self.since, "until": self.until, "outlets": list(self.outlets), "sources": list(self.sources)}
