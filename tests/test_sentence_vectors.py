@@ -89,3 +89,33 @@ def test_an_index_without_them_still_reranks_by_meaning(seeds_copy: Path, tmp_pa
         assert retriever.sentence_vectors is not None
         with_meaning = retriever.search(QUESTION, 5).passages
         assert with_meaning and retriever.sentence_vectors.encoded > 0
+
+
+def test_damaged_sentence_vectors_are_a_one_line_error(seeds_copy: Path, tmp_path: Path, semantic_offline: None,
+                                                        capsys):
+    import sqlite3
+
+    from rag.cli import main
+    from rag.store.manifest import read_manifest
+
+    ingest([seeds_copy], tmp_path / "index", embedder_spec="offline", progress=False, warn=lambda m: None)
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest is not None
+    with sqlite3.connect(tmp_path / "index" / manifest.sqlite_file) as conn:
+        conn.execute("UPDATE chunk_sentences SET vectors = substr(vectors, 1, 10)")
+    conn.close()
+    code = main(["--index", str(tmp_path / "index"), "ask", QUESTION])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith("Error: index is damaged") and "\n" not in err and "rebuild" in err
+
+
+def test_onnx_threads_default_to_the_cpus(monkeypatch):
+    from embeddings import onnx_backend
+
+    monkeypatch.delenv("RAG_ONNX_THREADS", raising=False)
+    monkeypatch.setattr(onnx_backend.os, "cpu_count", lambda: 2)
+    assert onnx_backend.default_threads() == 2
+    monkeypatch.setattr(onnx_backend.os, "cpu_count", lambda: 64)
+    assert onnx_backend.default_threads() == onnx_backend.MAX_DEFAULT_THREADS
+    monkeypatch.setenv("RAG_ONNX_THREADS", "1")
+    assert onnx_backend.default_threads() == 1
