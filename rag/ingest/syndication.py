@@ -162,13 +162,18 @@ class SyndicationIndex:
         """Every article linked to `key` through near-copies, `key` included, in insertion order."""
         if key not in self._sigs:
             raise KeyError(key)
+        seen = self._component(key)
+        return [k for k in self._sigs if k in seen]
+
+    def _component(self, key: Hashable) -> set[Hashable]:
+        """Every article reachable from `key` through near-copies, `key` included."""
         seen, todo = {key}, [key]
         while todo:
             for other in self._neighbours(todo.pop()):
                 if other not in seen:
                     seen.add(other)
                     todo.append(other)
-        return [k for k in self._sigs if k in seen]
+        return seen
 
     def groups(self, *, singletons: bool = False) -> list[list[Hashable]]:
         """Groups of near-copies (two or more articles unless `singletons`), in insertion order.
@@ -181,12 +186,7 @@ class SyndicationIndex:
         for key in self._sigs:
             if key in done:
                 continue
-            seen, todo = {key}, [key]
-            while todo:
-                for other in self._neighbours(todo.pop()):
-                    if other not in seen:
-                        seen.add(other)
-                        todo.append(other)
+            seen = self._component(key)
             done |= seen
             if len(seen) > 1 or singletons:
                 out.append(sorted(seen, key=position.__getitem__))
