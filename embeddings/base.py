@@ -5,8 +5,8 @@ vectors from any backend can go straight into the FAISS index.
 
 `Embedder` has LangChain's `Embeddings` methods (`embed_documents`, `embed_query` and their
 async forms) without inheriting the class: importing langchain_core costs ~0.4 s (pydantic,
-callbacks, runnables), a third of a cold `rag ask`, which never needs it. `as_langchain`
-registers `Embedder` as a virtual subclass, so `isinstance(e, Embeddings)` holds where
+callbacks, runnables), a third of a cold `rag ask`, which never needs it.
+`register_with_langchain` makes `Embedder` a virtual subclass, so `isinstance(e, Embeddings)` holds where
 LangChain is used (rag.retrieve.langchain does it on import).
 """
 
@@ -101,8 +101,3 @@ def register_with_langchain() -> None:
     if not issubclass(Embedder, Embeddings):
         Embeddings.register(Embedder)
 
-
-def as_langchain(embedder: Embedder) -> "Embeddings":
-    """The embedder as a LangChain `Embeddings`: the same object, its class registered."""
-    register_with_langchain()
-    return embedder  # type: ignore[return-value]

@@ -14,7 +14,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from embeddings import EmbedderError, create_embedder
-from embeddings.base import as_langchain
+from embeddings.base import register_with_langchain
 from embeddings.offline import OfflineEmbedder
 
 from .conftest import REPO
@@ -85,7 +85,8 @@ def test_offline_dimension_and_bad_specs():
 
 
 def test_langchain_compatibility():
-    e = as_langchain(create_embedder("offline"))
+    register_with_langchain()
+    e = create_embedder("offline")
     assert isinstance(e, Embeddings)
     assert asyncio.run(e.aembed_query("hello")) == e.embed_query("hello")
     vector = e.embed_query("hello")

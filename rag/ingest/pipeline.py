@@ -158,15 +158,15 @@ class _Batcher:
     def _embed_sentences(self) -> dict[tuple[int, int], ChunkSentences]:
         """The sentences of the waiting chunks that have none stored, embedded in one batch
         (a sentence that overlapping chunks share is embedded once)."""
-        spans = {(i, j): tuple(sentence_spans(row.text))
-                 for i, doc in enumerate(self.pending) for j, row in enumerate(doc.rows) if doc.sentences[j] is None}
-        texts = list(dict.fromkeys(self.pending[i].rows[j].text[a:b] for (i, j), ss in spans.items() for a, b in ss))
+        sentences = {(i, j): [(a, b, row.text[a:b]) for a, b in sentence_spans(row.text)]
+                     for i, doc in enumerate(self.pending) for j, row in enumerate(doc.rows) if doc.sentences[j] is None}
+        texts = list(dict.fromkeys(text for found in sentences.values() for _, _, text in found))
         vectors = dict(zip(texts, self._encode(texts)))
         self.report.sentences_embedded += len(texts)
         empty = np.zeros((0, self.embedder.dimension), np.float32)
-        return {(i, j): ChunkSentences(ss, np.vstack([vectors[self.pending[i].rows[j].text[a:b]] for a, b in ss])
-                                       if ss else empty)
-                for (i, j), ss in spans.items()}
+        return {key: ChunkSentences(tuple((a, b) for a, b, _ in found),
+                                    np.vstack([vectors[text] for _, _, text in found]) if found else empty)
+                for key, found in sentences.items()}
 
 
 def _resolve_embedder(previous: IndexSettings | None, spec: str | None, rebuild: bool) -> "Embedder":

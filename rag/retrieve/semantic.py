@@ -43,10 +43,10 @@ class SentenceVectors:
 
     def warm(self, store: "Store", passages: Iterable["Passage"]) -> None:
         """Load the stored sentence vectors of these passages' chunks into the cache (one read)."""
-        wanted = {p.chunk_id: p for p in passages if p.chunk_id not in self._warmed}
+        wanted = list(dict.fromkeys(p.chunk_id for p in passages if p.chunk_id not in self._warmed))
         if not wanted:
             return
-        found = store.sentence_vectors(list(wanted))
+        found = store.sentence_vectors(wanted)
         # The spans point into the chunk's own text (a passage may have been stretched back).
         chunks = store.get_chunks(list(found)) if found else {}
         for cid, sentences in found.items():
