@@ -21,6 +21,8 @@ from rag.answer.language.details import Vocabulary
 from rag.answer.llm import LLMGenerator
 from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
 from rag.answer.questions import is_follow_up, standalone, validate
+from rag.answer.reading import ReadSpan, is_yes_no, read_passages
+from rag.answer.span_reader import SpanReader, load_reader
 from rag.answer.language.spans import answer_span
 from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation, dated, listed
 from rag.retrieve.hybrid import Retriever
@@ -29,6 +31,9 @@ from rag.retrieve.rerank import Reranker
 from rag.store.base import DocumentFilter, Store, StoredDocument
 from rag.store.factory import open_store
 
+#: Abstain also when the hand-written rules would (off: bench/calibrate_reader.py measured the
+#: reader alone better on the held-out training articles).
+RULES_VETO = False
 #: A dated article's answer is preferred for "latest" questions if it scores within this of the best.
 DATE_PREFERENCE_MARGIN = 0.2
 #: How far around a passage a long document is read for the details a question names.
@@ -61,6 +66,8 @@ class Assistant:
         support_threshold: float = SUPPORT_THRESHOLD,
         where: DocumentFilter | None = None,
         reader: "reader_weights.ReaderWeights | None | str" = "fitted",
+        span_reader: SpanReader | str | None = None,
+        rules_veto: bool | None = None,
     ) -> None:
         self.store: Store = open_store(index_dir)
         rerank_model = None
@@ -80,6 +87,12 @@ class Assistant:
         if reader == "fitted":
             reader = reader_weights.load() if self.sentence_vectors is not None else None
         self.reader = reader if isinstance(reader, reader_weights.ReaderWeights) else None
+        # The trained reader (rag.answer.span_reader) chooses the short answer and decides
+        # abstention; None (`--reader off`) leaves both to the hand-written rules.
+        self.span_reader = span_reader if isinstance(span_reader, SpanReader) else load_reader(span_reader)
+        #: Also abstain when the hand-written rules would (measured by bench/calibrate_reader.py).
+        self.rules_veto = RULES_VETO if rules_veto is None else rules_veto
+        self.last_read: ReadSpan | None = None
         self.last_extract: Extract | None = None
         self._texts: dict[int, str] = {}
         self._groups: dict[int, list[StoredDocument]] | None = None
@@ -94,6 +107,14 @@ class Assistant:
     @property
     def retrieval_mode(self) -> str:
         return self.retriever.mode
+
+    @property
+    def reader_name(self) -> str:
+        return self.span_reader.name if self.span_reader else "off"
+
+    @property
+    def reader_info(self) -> dict[str, object] | None:
+        return self.span_reader.describe() if self.span_reader else None
 
     @property
     def generator_name(self) -> str:
@@ -209,6 +230,7 @@ class Assistant:
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.question = question
+        answer.reader = self.reader_info
         answer.timings_ms = timings
         answer.filters = where.to_json() if where else None
         yield answer
@@ -244,6 +266,8 @@ class Assistant:
         query_vector: object = None,
     ) -> Answer:
         order = time_order(query)
+        if self.span_reader is not None and not order and not metadata_question(query, self.outlets):
+            return self._read(query, passages, frequencies, query_vector)
         best, support, answers = self.extract(query, passages, frequencies, query_vector)
         dated = self._by_date(query, passages, frequencies, order) if order else None
         if dated is not None:  # "the latest figure": the newest dated article that answers as well
@@ -286,6 +310,41 @@ class Assistant:
         differ = len(citations) > 1 and bool(conflicts)
         answer = self.answer_from(query, passages, citations, support,
                                   _news_text(citations, differ=differ, order=order, span=span), span=span)
+        answer.disagreement = differ
+        return answer
+
+    def _read(
+        self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]],
+        query_vector: object = None,
+    ) -> Answer:
+        """The reader's answer: its span leads, the whole sentence that holds it is quoted, and
+        other articles' different figures for the same thing are shown beside it."""
+        read = read_passages(self.span_reader, query, passages, self.document_text)  # type: ignore[arg-type]
+        self.last_read = read
+        support = read.confidence if read is not None else float("-inf")
+        answers = read is not None and read.answers
+        if answers and self.rules_veto:
+            answers = self.extract(query, passages, frequencies, query_vector)[2]
+        if not answers or read is None:
+            return self.answer_from(query, passages, [], support)
+        first = self.cite(1, read.passage, read.sentence_start, read.sentence_end)
+        if first is None:
+            return self.answer_from(query, passages, [], support)
+        citations = [first]
+        conflicts = conflicting_figures(query, first.quote, read.passage.document_id, passages, self.document_text)
+        for conflict in conflicts:
+            other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
+            if other is not None:
+                citations.append(other)
+        differ = len(citations) > 1 and bool(conflicts)
+        span = None
+        text = self.document_text(read.passage.document_id)
+        a, b = read.span_start, read.span_end
+        whole = (a, b) == (first.start, first.end)
+        if not differ and not whole and not is_yes_no(query) and first.start <= a < b <= first.end:
+            span = AnswerSpan(text[a:b], a, b, 1)
+        answer = self.answer_from(query, passages, citations, support,
+                                  _news_text(citations, differ=differ, order=None, span=span), span=span)
         answer.disagreement = differ
         return answer
 

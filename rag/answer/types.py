@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -95,6 +96,8 @@ class Answer:
     #: True when articles give different figures for the same thing and the answer shows each.
     disagreement: bool = False
     answer_span: AnswerSpan | None = None
+    #: The reader that chose the span and decided abstention ({name, sha256, ...}); None: the rules did.
+    reader: dict[str, Any] | None = None
 
     @property
     def plain_text(self) -> str:
@@ -135,7 +138,8 @@ class Answer:
             "embedder": self.embedder,
             "generator": self.generator,
             "retrieval_mode": self.retrieval_mode,
-            "support": None if self.support is None else round(self.support, 4),
+            "support": None if self.support is None or not math.isfinite(self.support) else round(self.support, 4),
+            "reader": self.reader,
             "filters": self.filters,
             "disagreement": self.disagreement,
             "answer_span": None if self.answer_span is None else asdict(self.answer_span),
