@@ -17,6 +17,7 @@ sweep and whether also abstaining when the hand-written rules would (the rules v
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import tempfile
@@ -59,6 +60,7 @@ def holdout_dataset(tmp: Path) -> Path:
 def run(index: Path, questions: list[SquadQuestion], reader: str, *, k: int, force: bool, veto: bool = False) -> list[Outcome]:
     span_reader = load_reader(reader)
     if span_reader is not None and force:
+        span_reader = copy.copy(span_reader)  # the loaded reader is shared within the process
         span_reader.threshold = -1e9  # every question answered; thresholds applied afterwards
     assistant = Assistant(index, k=k, span_reader=span_reader if span_reader is not None else "off", rules_veto=veto)
     out = []

@@ -66,3 +66,15 @@ def build_cross_encoder(directory: Path) -> Path:
     tokenizer = _tokenizer(out)
     BertForSequenceClassification(_config(len(tokenizer), num_labels=1)).save_pretrained(out)
     return out
+
+
+def build_question_answering(directory: Path) -> Path:
+    """A tiny random extractive QA model (BertForQuestionAnswering) with a fast tokenizer: the
+    loading path of `--reader PATH` without a hub or a real model."""
+    import torch
+    from transformers import BertForQuestionAnswering
+
+    torch.manual_seed(0)
+    tokenizer = _tokenizer(directory)
+    BertForQuestionAnswering(_config(len(tokenizer))).save_pretrained(directory)
+    return directory

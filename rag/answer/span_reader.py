@@ -29,6 +29,8 @@ from rag.errors import RagError
 
 SHIPPED_DIR = Path(__file__).with_name("reader_model")
 SHIPPED_NAME = "rag-reader-minilm-l6"
+#: sha256 of the shipped model.onnx (bench/export_reader.py prints it); checked at every load.
+SHIPPED_SHA256 = "PENDING"
 CONFIG = "reader.json"
 MAX_ANSWER_TOKENS = 30
 OFF = ("off", "none", "rules")
@@ -255,6 +257,23 @@ def reader_setting(explicit: str | None = None) -> str:
     return (explicit or os.environ.get("RAG_READER") or "default").strip()
 
 
+def reader_summary(setting: str | None = None) -> dict[str, object]:
+    """What `rag info` shows of the reader a setting names, without loading the model."""
+    value = reader_setting(setting)
+    if value.lower() in OFF:
+        return {"name": "off", "sha256": None}
+    directory = SHIPPED_DIR if value.lower() in ("default", "shipped", SHIPPED_NAME) else Path(value).expanduser()
+    config = directory / CONFIG
+    if config.is_file():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+            return {"name": str(data.get("name")), "sha256": str(data.get("model_sha256")),
+                    "threshold": data.get("threshold"), "signal": data.get("signal")}
+        except (OSError, ValueError):
+            return {"name": str(directory), "sha256": None, "error": "reader.json is malformed"}
+    return {"name": value, "sha256": None}
+
+
 def load_reader(setting: str | None = None) -> SpanReader | None:
     """The reader a setting names: None for 'off'; the shipped reader for 'default'; an ONNX
     export directory (with reader.json) or a transformers QA model otherwise."""
@@ -262,8 +281,24 @@ def load_reader(setting: str | None = None) -> SpanReader | None:
     if value.lower() in OFF:
         return None
     if value.lower() in ("default", "shipped", SHIPPED_NAME):
-        return OnnxSpanReader(SHIPPED_DIR)
+        return _cached_onnx(SHIPPED_DIR, SHIPPED_SHA256)
     path = Path(value).expanduser()
     if path.is_dir() and (path / CONFIG).is_file():
-        return OnnxSpanReader(path)
+        return _cached_onnx(path, None)
     return TransformersSpanReader(value)
+
+
+_LOADED: dict[tuple[str, str | None, int, int, int], OnnxSpanReader] = {}
+
+
+def _cached_onnx(directory: Path, expected: str | None) -> OnnxSpanReader:
+    """One onnxruntime session per reader file and process (the UI opens an assistant per setting).
+    A changed file (size, mtime, or reader.json) loads, and is hash-checked, anew."""
+    try:
+        model, config = (directory / "model.onnx").stat(), (directory / CONFIG).stat()
+        key = (str(directory.resolve()), expected, model.st_size, model.st_mtime_ns, config.st_mtime_ns)
+    except OSError:
+        return OnnxSpanReader(directory, expected_sha256=expected)  # raises the one-line error
+    if key not in _LOADED:
+        _LOADED[key] = OnnxSpanReader(directory, expected_sha256=expected)
+    return _LOADED[key]

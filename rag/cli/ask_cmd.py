@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.cli.common import (
+    add_reader_flag,
+    reader_spec,
     add_embedder_flag,
     add_filter_flags,
     document_filter,
@@ -37,6 +39,7 @@ def add_answer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-base-url", metavar="URL", default=None,
                    help="OpenAI-compatible server for --llm openai:MODEL ($RAG_LLM_BASE_URL)")
     p.add_argument("--rerank", metavar="MODEL", default=None, help="cross-encoder to rerank passages (name or path)")
+    add_reader_flag(p)
     add_embedder_flag(p)
     add_filter_flags(p)
 
@@ -85,7 +88,7 @@ def open_assistant(args: argparse.Namespace, *, quiet: bool = False) -> "Assista
         raise RagError("--k must be between 1 and 50")
     where = document_filter(args)
     return Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm,
-                     reranker=args.rerank, where=where)
+                     reranker=args.rerank, where=where, span_reader=reader_spec(args))
 
 
 BOLD, RESET = "\033[1m", "\033[0m"
@@ -153,7 +156,8 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "", color
                 f"  {display_path(p.source)} {p.start}-{p.end}"
             )
     lines.append("")
-    lines.append(f"({answer.generator}, {answer.retrieval_mode} retrieval, embedder {answer.embedder},"
+    reader = f"reader {answer.reader['name']}" if answer.reader else "reader off"
+    lines.append(f"({answer.generator}, {reader}, {answer.retrieval_mode} retrieval, embedder {answer.embedder},"
                  f" {answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
 

@@ -28,6 +28,22 @@ def add_embedder_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_reader_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reader",
+        metavar="PATH_OR_NAME",
+        default=None,
+        help="the model that finds the answer and decides to abstain: default (the reader trained here,"
+        " $RAG_READER), off (the hand-written rules), an ONNX reader folder, or a transformers extractive QA"
+        " model (directory or hub name, e.g. deepset/minilm-uncased-squad2)",
+    )
+
+
+def reader_spec(args: argparse.Namespace) -> str | None:
+    """--reader, else None (then RAG_READER or the shipped reader)."""
+    return getattr(args, "reader", None) or None
+
+
 def embedder_spec(args: argparse.Namespace) -> str | None:
     return getattr(args, "embedder", None) or os.environ.get("RAG_EMBEDDER") or None
 

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 
 from rag.cli.common import (
+    add_reader_flag,
+    reader_spec,
     add_embedder_flag,
     add_json_flag,
     embedder_spec,
@@ -49,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid")
     p.add_argument("--llm", metavar="SPEC", default=None, help="evaluate LLM answers (see rag ask --llm)")
     add_embedder_flag(p)
+    add_reader_flag(p)
     add_json_flag(p)
     p.set_defaults(handler=run)
 
@@ -125,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
                        warn=lambda m: print(f"Warning: {m}", file=sys.stderr))
         if args.limit:
             questions = questions[: args.limit]
-        assistant = Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm_spec(args))
+        assistant = Assistant(directory, mode=args.mode, k=args.k, embedder_spec=embedder_spec(args), llm=llm_spec(args),
+                              span_reader=reader_spec(args))
         try:
             rows = run_questions(assistant, questions, args.k, progress=progress)
             settings = {
@@ -133,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 "embedder": assistant.embedder_id,
                 "mode": args.mode,
                 "generator": assistant.generator_name,
+                "reader": assistant.reader_info,
                 "k": args.k,
                 "chunks": assistant.store.n_chunks,
                 "support_threshold": assistant.support_threshold,

@@ -22,8 +22,11 @@ def gather(index: Path | str) -> dict[str, Any]:
         open_store,  # deferred: numpy and FAISS, not needed for --help
     )
 
+    from rag.answer.span_reader import reader_summary
+
     with open_store(index) as store:
         info = store.info()
+    info["reader"] = reader_summary()
     for source in info["sources"]:
         source["source"] = display_path(source["source"])
     return info
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
           f" ({info['chunk_size']} chars, {info['chunk_overlap']} overlap)")
     sha = f", model sha256 {info['model_sha256']}" if info.get("model_sha256") else ""
     print(f"Embedder:  {info['embedder']} (dimension {info['dimension']}{sha})")
+    reader = info["reader"]
+    print(f"Reader:    {reader['name']}" + (f" (model sha256 {reader['sha256']})" if reader.get("sha256") else ""))
     if info["backend"] == "milvus":
         print(f"Vectors:   Milvus {info.get('index_type')}   BM25: Milvus (english analyzer)")
     else:

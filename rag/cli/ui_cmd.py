@@ -6,6 +6,7 @@ Gradio is imported only when the command runs, so `rag --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import ipaddress
 import sys
 import time
@@ -73,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     with open_store(directory) as store:  # a damaged or newer index: one line now, not a server that fails
         store.embedder(spec)
     llm = llm_spec(args)
+    if getattr(args, "reader", None):  # the UI's assistants read RAG_READER
+        os.environ["RAG_READER"] = args.reader
     if auth is None and (args.share or not _is_loopback(args.host)):
         print("Warning: serving beyond this machine without a login; set RAG_UI_USER and RAG_UI_PASSWORD"
               " to require one.", file=sys.stderr)

@@ -22,6 +22,7 @@ from rag.evaluation.metrics import (
 # The metrics every report shows, in order; `--fail-under` accepts these names.
 METRICS = (
     "hit_at_k", "mrr", "evidence_recall_at_k", "answer_accuracy", "exact_match", "f1", "span_rate",
+    "span_em", "span_f1", "unanswerable_f1", "overall_f1",
     "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
     "answered_rate", "mean_answer_chars", "latency_p50_ms", "latency_p95_ms",
 )
@@ -45,6 +46,9 @@ class Row:
     em: float  # of the short answer: the answer span when there is one, else the whole answer
     f1: float
     span: str | None
+    #: SQuAD EM / F1 of `answer_span` alone (no span: 0); on an unanswerable question, 1 for an abstention.
+    span_em: float
+    span_f1: float
     citations: list[dict[str, Any]]
     citations_correct: int
     evidence_cited: float | None
@@ -101,6 +105,8 @@ def evaluate_question(assistant: Assistant, q: EvalQuestion, k: int) -> Row:
         em=exact_match(short, q.answers) if q.answerable and answered else 0.0,
         f1=token_f1(short, q.answers) if q.answerable and answered else 0.0,
         span=answer.answer_span.text if answer.answer_span and answered else None,
+        span_em=_span_score(exact_match, answer, q),
+        span_f1=_span_score(token_f1, answer, q),
         citations=[asdict(c) for c in answer.citations],
         citations_correct=citations_correct,
         evidence_cited=evidence_cited,
@@ -108,6 +114,16 @@ def evaluate_question(assistant: Assistant, q: EvalQuestion, k: int) -> Row:
                    "text": p.text} for p in answer.passages],
         latency_ms=latency,
     )
+
+
+def _span_score(metric: Callable[[str, list[str]], float], answer: Any, q: EvalQuestion) -> float:
+    """SQuAD 2.0 scoring of the short answer: the span against the gold answers, or for an
+    unanswerable question 1 when the assistant abstained and 0 when it answered."""
+    if not q.answerable:
+        return float(answer.abstained)
+    if answer.abstained or answer.answer_span is None:
+        return 0.0
+    return float(metric(answer.answer_span.text, q.answers))
 
 
 def run(
@@ -154,6 +170,10 @@ def summarise(rows: Sequence[Row]) -> dict[str, Any]:
         "exact_match": _mean([r.em for r in answerable]),
         "f1": _mean([r.f1 for r in answerable]),
         "span_rate": _mean([float(r.span is not None) for r in answered]) if answered else None,
+        "span_em": _mean([r.span_em for r in answerable]),
+        "span_f1": _mean([r.span_f1 for r in answerable]),
+        "unanswerable_f1": _mean([r.span_f1 for r in unanswerable]),
+        "overall_f1": _mean([r.span_f1 for r in rows]),
         "citation_precision": cited_ok / citations if citations else None,
         "citation_recall": _mean([r.evidence_cited for r in answerable if r.evidence_cited is not None]),
         "abstention_precision": _mean([float(not r.answerable) for r in abstained]) if abstained else None,

@@ -1,0 +1,113 @@
+"""The trained reader: hash check, loading paths, `--reader off`, and what it answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.answer.reading import sentences_holding, snap_to_words
+from rag.answer.span_reader import SHIPPED_DIR, OnnxSpanReader, TransformersSpanReader, load_reader, reader_summary
+from rag.errors import RagError
+
+from .conftest import SEEDS
+from .tiny_models import build_question_answering
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_reader_loads_and_checks_its_hash() -> None:
+    reader = load_reader("default")
+    assert isinstance(reader, OnnxSpanReader)
+    config = json.loads((SHIPPED_DIR / "reader.json").read_text())
+    assert reader.sha256 == config["model_sha256"]
+    assert reader_summary()["sha256"] == reader.sha256
+    assert (SHIPPED_DIR / "model.onnx").stat().st_size <= 30_000_000
+
+
+def test_a_tampered_reader_is_refused_in_one_line(tmp_path: Path) -> None:
+    copy = tmp_path / "reader"
+    shutil.copytree(SHIPPED_DIR, copy)
+    with open(copy / "model.onnx", "r+b") as handle:
+        handle.seek(5000)
+        byte = handle.read(1)
+        handle.seek(5000)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(RagError) as caught:
+        OnnxSpanReader(copy)
+    message = str(caught.value)
+    assert "sha256" in message and "\n" not in message
+
+
+def test_the_shipped_hash_is_pinned_in_code_not_only_in_its_config(tmp_path: Path) -> None:
+    """Rewriting reader.json to match a replaced model.onnx does not get it loaded as the shipped reader."""
+    copy = tmp_path / "reader"
+    shutil.copytree(SHIPPED_DIR, copy)
+    from rag.answer import span_reader
+
+    with pytest.raises(RagError, match="sha256"):
+        OnnxSpanReader(copy, expected_sha256="0" * 64)
+    assert span_reader.SHIPPED_SHA256 == json.loads((SHIPPED_DIR / "reader.json").read_text())["model_sha256"]
+
+
+def test_reader_off_gives_the_rules() -> None:
+    assert load_reader("off") is None
+    assert reader_summary("off")["name"] == "off"
+
+
+def test_a_transformers_qa_model_loads_from_a_local_directory(tmp_path: Path) -> None:
+    model = build_question_answering(tmp_path / "tiny-qa")
+    reader = load_reader(str(model))
+    assert isinstance(reader, TransformersSpanReader)
+    texts = ["The council apologised on Tuesday.", "Sir Tom Winsor leads the inspectorate."]
+    readings = reader.read("Who leads the inspectorate?", texts)
+    assert readings and {r.text_index for r in readings} == {0, 1}
+    for r in readings:
+        assert 0 <= r.start < r.end <= len(texts[r.text_index])
+
+
+def test_an_unknown_reader_name_fails_fast_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(RagError, match="neither a local directory nor cached"):
+        load_reader("deepset/no-such-reader")
+
+
+def test_snapping_keeps_currency_units_and_whole_names() -> None:
+    text = "Sky bid £4.2bn for the rights. Mayor Élodie Müller said 1,400 homes were hit."
+    assert text[slice(*snap_to_words(text, text.index("4.2"), text.index("4.2") + 3))] == "£4.2bn"
+    i = text.index("400")
+    assert text[slice(*snap_to_words(text, i, i + 3))] == "1,400"
+    i = text.index("Müller")
+    assert text[slice(*snap_to_words(text, i, i + len("Müller") + 1))] == "Müller"
+
+
+def test_a_citation_is_the_whole_sentence_holding_the_span() -> None:
+    text = ("Ofsted boss fears a repeat.\n\nThe chief inspector of schools has claimed. Ofsted boss Sir Michael"
+            " Wilshaw said more than half of councils were failing. He spoke on Tuesday.")
+    i = text.index("more than half")
+    a, b = sentences_holding(text, i, i + 14)
+    assert text[a:b] == "Ofsted boss Sir Michael Wilshaw said more than half of councils were failing."
+
+
+def test_no_training_paragraph_is_in_the_benchmark() -> None:
+    shared = ROOT.parent / "shared" / "benchmarks"
+    if not shared.is_dir():
+        pytest.skip("../shared/benchmarks is not beside this checkout")
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import train_reader
+
+    benchmark = json.loads((shared / train_reader.BENCHMARK_FILE).read_text())
+    bench_paragraphs = {p["context"].strip() for a in benchmark["data"] for p in a["paragraphs"]}
+    bench_ids = {q["id"] for a in benchmark["data"] for p in a["paragraphs"] for q in p["qas"]}
+    bench_titles = {a["title"] for a in benchmark["data"]}
+    examples = train_reader.load_examples([shared / f for f in train_reader.TRAIN_FILES])
+    assert len(examples) > 13_000
+    assert not {e.context.strip() for e in examples} & bench_paragraphs
+    assert not {e.qid for e in examples} & bench_ids
+    assert not {e.article for e in examples} & bench_titles
+    with pytest.raises(SystemExit, match="benchmark"):
+        train_reader.load_examples([shared / train_reader.BENCHMARK_FILE])
