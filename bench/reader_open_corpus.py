@@ -109,6 +109,7 @@ def main() -> None:
     parser.add_argument("--readers", default="default,off")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--target-answered", type=float, default=0.85)
+    parser.add_argument("--reader-dir", type=Path, default=SHIPPED_DIR, help="the reader --calibrate sets (default: the shipped one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -132,8 +133,9 @@ def main() -> None:
 def calibrate(index: Path, questions: list[SquadQuestion], args: argparse.Namespace) -> None:
     """Pick the threshold that maximises SQuAD 2.0's overall F1 (an abstention on an unanswerable
     question scores 1) among those answering at least --target-answered of answerable questions."""
-    outcomes = run(index, questions, "default", k=args.k, force=True)
-    vetoed = run(index, questions, "default", k=args.k, force=True, veto=True)
+    reader = str(args.reader_dir)
+    outcomes = run(index, questions, reader, k=args.k, force=True)
+    vetoed = run(index, questions, reader, k=args.k, force=True, veto=True)
     print(HEADER)
     print(fmt("rules off (today's answerer)", figures(run(index, questions, "off", k=args.k, force=False))))
     candidates = sorted({round(o.confidence, 2) for o in outcomes})
@@ -148,7 +150,7 @@ def calibrate(index: Path, questions: list[SquadQuestion], args: argparse.Namesp
     for t in sorted({best - 2, best - 1, best, best + 1, best + 2}):
         print(fmt(f"reader, threshold {t:.2f}", figures(outcomes, t)))
         print(fmt(f"reader + rules veto, threshold {t:.2f}", figures(vetoed, t)))
-    config_path = SHIPPED_DIR / "reader.json"
+    config_path = args.reader_dir / "reader.json"
     config = json.loads(config_path.read_text())
     config["threshold"] = best
     config["calibration"] = {"articles": sorted({q.title for q in questions}), "questions": len(questions),
