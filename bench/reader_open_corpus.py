@@ -57,12 +57,14 @@ def holdout_dataset(tmp: Path) -> Path:
     return path
 
 
-def run(index: Path, questions: list[SquadQuestion], reader: str, *, k: int, force: bool, veto: bool = False) -> list[Outcome]:
+def run(index: Path, questions: list[SquadQuestion], reader: str, *, k: int, force: bool, veto: bool = False,
+        read: int | None = None) -> list[Outcome]:
     span_reader = load_reader(reader)
     if span_reader is not None and force:
         span_reader = copy.copy(span_reader)  # the loaded reader is shared within the process
         span_reader.threshold = -1e9  # every question answered; thresholds applied afterwards
-    assistant = Assistant(index, k=k, span_reader=span_reader if span_reader is not None else "off", rules_veto=veto)
+    assistant = Assistant(index, k=k, span_reader=span_reader if span_reader is not None else "off", rules_veto=veto,
+                          read_passages=read)
     out = []
     try:
         for q in questions:
@@ -108,6 +110,7 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="on the held-out training articles; writes the threshold")
     parser.add_argument("--readers", default="default,off")
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=0, help="ask only this many questions (a quick check)")
     parser.add_argument("--target-answered", type=float, default=0.85)
     parser.add_argument("--reader-dir", type=Path, default=SHIPPED_DIR, help="the reader --calibrate sets (default: the shipped one)")
     args = parser.parse_args()
@@ -117,6 +120,8 @@ def main() -> None:
         if dataset is None:
             parser.error("give --dataset or --calibrate")
         documents, questions = load_squad(dataset)
+        if args.limit:
+            questions = questions[:: max(1, len(questions) // args.limit)][: args.limit]
         paths = write_corpus(documents, tmp_path / "corpus")
         index = tmp_path / "index"
         t = time.perf_counter()
@@ -136,6 +141,7 @@ def calibrate(index: Path, questions: list[SquadQuestion], args: argparse.Namesp
     reader = str(args.reader_dir)
     outcomes = run(index, questions, reader, k=args.k, force=True)
     vetoed = run(index, questions, reader, k=args.k, force=True, veto=True)
+    wide = run(index, questions, reader, k=args.k, force=True, read=args.k)
     print(HEADER)
     print(fmt("rules off (today's answerer)", figures(run(index, questions, "off", k=args.k, force=False))))
     candidates = sorted({round(o.confidence, 2) for o in outcomes})
@@ -150,6 +156,7 @@ def calibrate(index: Path, questions: list[SquadQuestion], args: argparse.Namesp
     for t in sorted({best - 2, best - 1, best, best + 1, best + 2}):
         print(fmt(f"reader, threshold {t:.2f}", figures(outcomes, t)))
         print(fmt(f"reader + rules veto, threshold {t:.2f}", figures(vetoed, t)))
+        print(fmt(f"reader reading all {args.k} passages, threshold {t:.2f}", figures(wide, t)))
     config_path = args.reader_dir / "reader.json"
     config = json.loads(config_path.read_text())
     config["threshold"] = best

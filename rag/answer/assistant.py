@@ -34,6 +34,8 @@ from rag.store.factory import open_store
 #: Abstain also when the hand-written rules would (off: bench/calibrate_reader.py measured the
 #: reader alone better on the held-out training articles).
 RULES_VETO = False
+#: How many of the top passages the reader reads (its cost grows with each; bench/reader_open_corpus.py).
+READ_PASSAGES = 3
 #: A dated article's answer is preferred for "latest" questions if it scores within this of the best.
 DATE_PREFERENCE_MARGIN = 0.2
 #: How far around a passage a long document is read for the details a question names.
@@ -68,6 +70,7 @@ class Assistant:
         reader: "reader_weights.ReaderWeights | None | str" = "fitted",
         span_reader: SpanReader | str | None = None,
         rules_veto: bool | None = None,
+        read_passages: int | None = None,
     ) -> None:
         self.store: Store = open_store(index_dir)
         rerank_model = None
@@ -92,6 +95,7 @@ class Assistant:
         self.span_reader = span_reader if isinstance(span_reader, SpanReader) else load_reader(span_reader)
         #: Also abstain when the hand-written rules would (measured by bench/calibrate_reader.py).
         self.rules_veto = RULES_VETO if rules_veto is None else rules_veto
+        self.read_passages = READ_PASSAGES if read_passages is None else read_passages
         self.last_read: ReadSpan | None = None
         self.last_extract: Extract | None = None
         self._texts: dict[int, str] = {}
@@ -319,7 +323,7 @@ class Assistant:
     ) -> Answer:
         """The reader's answer: its span leads, the whole sentence that holds it is quoted, and
         other articles' different figures for the same thing are shown beside it."""
-        read = read_passages(self.span_reader, query, passages, self.document_text)  # type: ignore[arg-type]
+        read = read_passages(self.span_reader, query, passages[: self.read_passages], self.document_text)  # type: ignore[arg-type]
         self.last_read = read
         support = read.confidence if read is not None else float("-inf")
         answers = read is not None and read.answers
