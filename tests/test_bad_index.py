@@ -312,3 +312,50 @@ def test_recover_a_generation_at_an_older_schema(capsys, elsewhere: Path):
     assert _manifest(elsewhere)["schema_version"] == 1
     code, out, err = _cli(capsys, "ask", "How much did the library cost?", "--index", str(elsewhere), "--json")
     assert code == 0 and "12 million" in json.loads(out)["answer"], err
+
+
+# --- advice that acts on the index the user named ---------------------------------------------------
+
+def test_an_embedder_mismatch_names_the_index_in_its_advice(capsys, index: Path):
+    code = main(["--index", str(index), "ask", QUESTION, "--embedder", "offline:hash-v1:384"])
+    _one_line_error(code, capsys.readouterr().err,
+                    f"`rag --index {index} ingest --rebuild --embedder offline:hash-v1:384 PATH`")
+
+
+@pytest.mark.parametrize("damage", ["faiss garbage", "sqlite truncated", "sqlite removed"])
+def test_damaged_store_advice_names_the_index(capsys, index: Path, damage: str):
+    manifest = _manifest(index)
+    if damage == "faiss garbage":
+        (index / manifest["faiss_file"]).write_bytes(b"garbage")
+    elif damage == "sqlite truncated":
+        (index / manifest["sqlite_file"]).write_bytes((index / manifest["sqlite_file"]).read_bytes()[:2048])
+    else:
+        (index / manifest["sqlite_file"]).unlink()
+    _one_line_error(*_ask(capsys, index), "damaged", f"`rag --index {index} ingest --rebuild PATH`")
+
+
+def test_advice_for_the_default_index_has_no_index_option(capsys, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RAG_INDEX")
+    ingest([SEEDS], Path(".rag-index"), embedder_spec="offline", progress=False)
+    (Path(".rag-index") / _manifest(Path(".rag-index"))["faiss_file"]).write_bytes(b"garbage")
+    code = main(["ask", QUESTION])
+    _one_line_error(code, capsys.readouterr().err, "`rag ingest --rebuild PATH`")
+
+
+@pytest.mark.parametrize("command", ["ask", "info", "ingest"])
+def test_an_empty_sqlite_file_is_a_damaged_store_not_an_internal_error(capsys, index: Path, tmp_path: Path,
+                                                                       command: str):
+    """A 0-byte store (a copy cut short, a disk that lost it) was "internal error: 1 chunks but
+    275 vectors" at ingest: it is a damaged index, and the advice says how to rebuild it."""
+    (index / _manifest(index)["sqlite_file"]).write_bytes(b"")
+    before = (index / "manifest.json").read_text()
+    story = tmp_path / "new.txt"
+    story.write_text("Leeds names a new mayor\n\nThe city of Leeds named Ann Smith its new mayor on Friday.",
+                     encoding="utf-8")
+    argv = {"ask": ["ask", QUESTION], "info": ["info"], "ingest": ["ingest", str(story), "-q"]}[command]
+    code = main(["--index", str(index), *argv])
+    err = capsys.readouterr().err
+    _one_line_error(code, err, "damaged", f"`rag --index {index} ingest --rebuild PATH`")
+    assert "internal error" not in err
+    assert (index / "manifest.json").read_text() == before

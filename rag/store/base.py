@@ -20,27 +20,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.errors import IndexError_
-from rag.store.filters import DocumentFilter
+# StoredDocument lives with the filter that reads it (rag.store.filters): one direction, no cycle.
+from rag.store.filters import DocumentFilter, StoredDocument
+from rag.store.hints import rebuild_hint
 
 if TYPE_CHECKING:
     from embeddings import Embedder
 
 #: Reciprocal-rank fusion's k: ranks past the first few matter less and less.
 RRF_K = 60
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    id: int
-    source: str
-    title: str
-    outlet: str | None
-    published: str | None
-    fingerprint: str
-    authors: tuple[str, ...] = ()
-    url: str | None = None
-    #: The syndication group (copies of one story carried by several outlets), None when alone.
-    group: int | None = None
 
 
 @dataclass(frozen=True)
@@ -242,20 +230,20 @@ class Store(ABC):
                 if candidate.id != wanted.embedder_id:
                     raise IndexError_(
                         f"this index was built with embedder {wanted.embedder_id}, not {candidate.id};"
-                        f" rebuild it with `rag ingest --rebuild --embedder {requested_spec}`"
+                        f" {rebuild_hint(self.location, requested_spec)}"
                     )
             else:  # the index's own model: through the fast (ONNX) path when it can, same vectors
                 candidate = create_embedder(wanted.embedder_spec, fast=True)
             if candidate.id != wanted.embedder_id or candidate.dimension != wanted.dimension:
                 raise IndexError_(
                     f"embedder {candidate.id} (dim {candidate.dimension}) does not match the index"
-                    f" ({wanted.embedder_id}, dim {wanted.dimension}); rebuild with `rag ingest --rebuild`"
+                    f" ({wanted.embedder_id}, dim {wanted.dimension}); {rebuild_hint(self.location)}"
                 )
             found = getattr(candidate, "model_sha256", None)
             if wanted.model_sha256 and found and found != wanted.model_sha256:
                 raise IndexError_(
                     f"the model weights here (sha256 {found[:12]}...) are not the ones this index was built with"
-                    f" ({wanted.model_sha256[:12]}...); rebuild with `rag ingest --rebuild`"
+                    f" ({wanted.model_sha256[:12]}...); {rebuild_hint(self.location)}"
                 )
             self._embedder = candidate
         return self._embedder

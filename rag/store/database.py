@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexError_
+from rag.errors import IndexError_, RagError, system_error_message
 from rag.store.base import ChunkSentences, StoredChunk, StoredDocument
 from rag.store.filters import outlet_key, published_key
+from rag.store.hints import rebuild_hint
 from rag.text.terms import STOP_WORDS, stem
 
 MIGRATIONS: list[str] = [
@@ -108,7 +109,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """Open (and migrate) an index database; a foreign or damaged file is a clear error."""
     if not create and not path.exists():
-        raise IndexError_(f"index database {path} is missing; rebuild with `rag ingest --rebuild`")
+        raise IndexError_(f"index database {path} is missing; the index is damaged: {rebuild_hint(path.parent)}")
+    if not create and path.stat().st_size == 0:
+        # SQLite would take an empty file for an empty database and migrate it into an empty index.
+        raise IndexError_(f"index database {path} is empty (0 bytes); the index is damaged: {rebuild_hint(path.parent)}")
     try:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
@@ -118,8 +122,17 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
         conn.create_function("rag_outlet_key", 1, outlet_key, deterministic=True)
         _migrate(conn)
     except sqlite3.DatabaseError as exc:
-        raise IndexError_(f"index database {path} is unreadable ({exc}); rebuild with `rag ingest --rebuild`") from None
+        if _machine_failure(exc):  # a full disk is not a damaged index: nothing to rebuild
+            raise RagError(system_error_message(exc) or str(exc)) from None
+        raise IndexError_(f"index database {path} is unreadable ({exc}); the index is damaged:"
+                          f" {rebuild_hint(path.parent)}") from None
     return conn
+
+
+def _machine_failure(exc: sqlite3.Error) -> bool:
+    """A full disk or a read-only file system, rather than a damaged file."""
+    text = str(exc).lower()
+    return "full" in text or "readonly" in text or "read-only" in text
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -283,10 +296,15 @@ def sentences(conn: sqlite3.Connection, ids: Sequence[int], dimension: int) -> d
             matrix = np.frombuffer(vectors, dtype="<f2")
             if matrix.size != len(pairs) * dimension:
                 raise IndexError_(f"index is damaged: the sentence vectors of chunk {cid} do not fit its"
-                                  " sentences; rebuild with `rag ingest --rebuild`")
+                                  f" sentences; {rebuild_hint(_index_of(conn))}")
             out[int(cid)] = ChunkSentences(tuple((int(a), int(b)) for a, b in pairs),
                                            matrix.reshape(len(pairs), dimension).astype(np.float32))
     return out
+
+
+def _index_of(conn: sqlite3.Connection) -> Path:
+    """The index directory of an open store (for advice that names it)."""
+    return Path(conn.execute("PRAGMA database_list").fetchone()[2]).parent
 
 
 def get_chunks(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, StoredChunk]:

@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.config import DEFAULT_INDEX_DIR
-from rag.errors import IndexError_, RagError
+from rag.errors import IndexError_, LockedError, RagError
 from rag.store import database, filter_sql
 from rag.store.base import (
     ChunkRow,
@@ -35,7 +34,8 @@ from rag.store.base import (
     StoreWriter,
 )
 from rag.store.filters import DocumentFilter
-from rag.store.locking import writer_lock
+from rag.store.hints import rag_command, rebuild_hint
+from rag.store.locking import writer_lock, writer_pid
 from rag.store.manifest import MANIFEST_NAME, Manifest, read_manifest, recover_hint, write_manifest
 from rag.store.recovery import (
     copy_name,
@@ -43,6 +43,7 @@ from rag.store.recovery import (
     generation_numbers,
     has_index_files,
     manifest_state,
+    never_published,
     newest_intact,
     sqlite_name,
 )
@@ -71,12 +72,33 @@ def lost_manifest_error(directory: Path, why: str) -> IndexError_:
 
 
 def read_current(directory: Path) -> Manifest | None:
-    """The published manifest; None only when the directory holds no index at all."""
+    """The published manifest; None when the directory holds no index: nothing at all, or only
+    what a first ingest left when it was killed before publishing (the next ingest takes over)."""
     check_directory(directory)
     manifest = read_manifest(directory)
-    if manifest is None and has_index_files(directory):
+    if manifest is None and has_index_files(directory) and not never_published(directory):
         raise lost_manifest_error(directory, "no manifest.json")
     return manifest
+
+
+def read_published(directory: Path) -> Manifest | None:
+    """read_current for a reader (never a writer holding the lock): with no manifest yet while an
+    ingest holds the writer lock, the index is being built, which is said, not "recover or rebuild"."""
+    check_directory(directory)
+    if not (directory / MANIFEST_NAME).exists():
+        holder = writer_pid(directory)
+        if holder is not None:
+            raise LockedError(f"an ingest (pid {holder}) is building the index at {directory};"
+                              " wait for it to finish, then try again")
+    return read_current(directory)
+
+
+def damaged_error(directory: Path, manifest: Manifest, chunks: int, vectors: int) -> IndexError_:
+    """The published files disagree (a store emptied or truncated, vectors from elsewhere)."""
+    return IndexError_(
+        f"the index at {directory} is damaged: its files are inconsistent (manifest: {manifest.chunks} chunks,"
+        f" store: {chunks}, vectors: {vectors}); {rebuild_hint(directory)}"
+    )
 
 
 def settings_of(manifest: Manifest) -> IndexSettings:
@@ -113,10 +135,10 @@ class EmbeddedStore(Store):
         """Open the current generation; a missing, corrupt or inconsistent index is a clear error."""
         last_error: IndexError_ | None = None
         for _ in range(3):  # a writer may swap generations between our reads: retry
-            manifest = read_current(directory)
+            manifest = read_published(directory)
             if manifest is None:
-                where = "" if directory == DEFAULT_INDEX_DIR else f"--index {directory} "
-                raise IndexError_(f"no index at {directory}; build one with `rag {where}ingest PATH`")
+                stopped = " yet (an ingest stopped before finishing it)" if has_index_files(directory) else ""
+                raise IndexError_(f"no index at {directory}{stopped}; build one with {rag_command(directory, 'ingest PATH')}")
             try:
                 return cls._open_generation(directory, manifest)
             except IndexError_ as exc:
@@ -134,16 +156,13 @@ class EmbeddedStore(Store):
             conn.close()
             raise IndexError_(
                 f"index store is at schema {version} but the manifest says {manifest.schema_version};"
-                " rebuild with `rag ingest --rebuild`"
+                f" the index at {directory} is damaged: {rebuild_hint(directory)}"
             )
         vectors = VectorIndex.load(directory / manifest.faiss_file, manifest.dimension)
         docs, chunks = database.counts(conn)
         if (docs, chunks) != (manifest.documents, manifest.chunks) or len(vectors) != chunks:
             conn.close()
-            raise IndexError_(
-                f"index at {directory} is inconsistent (manifest: {manifest.chunks} chunks, store: {chunks},"
-                f" vectors: {len(vectors)}); rebuild with `rag ingest --rebuild`"
-            )
+            raise damaged_error(directory, manifest, chunks, len(vectors))
         return cls(directory, manifest, conn, vectors)
 
     def counts(self) -> tuple[int, int]:
@@ -299,7 +318,7 @@ class EmbeddedBackend(StoreBackend):
         self.location = str(directory)
 
     def settings(self) -> IndexSettings | None:
-        manifest = read_current(self.directory)
+        manifest = read_published(self.directory)
         return settings_of(manifest) if manifest else None
 
     def open(self) -> EmbeddedStore:
@@ -327,6 +346,8 @@ class EmbeddedBackend(StoreBackend):
                         if base is not None
                         else VectorIndex.empty(settings.dimension)
                     )
+                    if base is not None:
+                        _check_base(directory, base, conn, vectors)
                     writer = EmbeddedWriter(conn, vectors)
                     with database.transaction(conn):
                         yield writer
@@ -362,10 +383,24 @@ class EmbeddedBackend(StoreBackend):
                 published = True
             finally:
                 if not published:
-                    for path in new_files:
-                        path.unlink(missing_ok=True)
-                        path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+                    _discard(new_files)
             _remove_stale_generations(directory, keep={p.name for p in new_files})
+
+
+def _check_base(directory: Path, base: Manifest, conn: sqlite3.Connection, vectors: VectorIndex) -> None:
+    """The generation a write builds on must agree with its manifest: a damaged store is said
+    to be damaged, with how to recover, and never carried into a new generation."""
+    docs, chunks = database.counts(conn)
+    if (docs, chunks) != (base.documents, base.chunks) or len(vectors) != base.chunks:
+        raise damaged_error(directory, base, chunks, len(vectors))
+
+
+def _discard(paths: Sequence[Path]) -> None:
+    """A write that did not publish leaves nothing behind: its files, their `.tmp` halves, and
+    the `-journal` SQLite leaves when a transaction cannot finish (a full disk)."""
+    for path in paths:
+        for leftover in (path, path.with_name(path.name + ".tmp"), path.with_name(path.name + "-journal")):
+            leftover.unlink(missing_ok=True)
 
 
 def _previous_for_rebuild(directory: Path) -> Manifest | None:
@@ -389,7 +424,7 @@ def _previous_for_rebuild(directory: Path) -> Manifest | None:
         raise IndexError_(
             f"{directory} has no usable manifest ({(why or '').rstrip('.')}) but generation {intact.generation}"
             f" ({intact.documents} documents, {intact.chunks} chunks) is intact; a rebuild would replace it:"
-            f" recover it with `rag {'' if directory == DEFAULT_INDEX_DIR else f'--index {directory} '}index recover`"
+            f" recover it with {rag_command(directory, 'index recover')}"
         )
     return None
 

@@ -13,12 +13,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rag.errors import RagError
-
-if TYPE_CHECKING:
-    from rag.store.base import StoredDocument
 
 _ISO_PREFIX = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
@@ -40,6 +37,25 @@ def published_key(published: str | None) -> str | None:
 def outlet_key(outlet: str | None) -> str:
     """An outlet as a filter compares it: case-folded, '' when unknown."""
     return (outlet or "").casefold()
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One article's record as the store keeps it: what a filter is matched against.
+
+    Defined here rather than in rag.store.base so that the filter and the interface that uses
+    it import in one direction only (base imports filters)."""
+
+    id: int
+    source: str
+    title: str
+    outlet: str | None
+    published: str | None
+    fingerprint: str
+    authors: tuple[str, ...] = ()
+    url: str | None = None
+    #: The syndication group (copies of one story carried by several outlets), None when alone.
+    group: int | None = None
 
 
 @dataclass(frozen=True)

@@ -33,3 +33,27 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def writer_pid(index_dir: Path) -> str | None:
+    """Who holds the index's writer lock (its pid as written in the lock file), or None.
+
+    Only for a reader that found no published index and must tell "an ingest is building it"
+    from "there is none": a shared, non-blocking probe, released at once. Never call it while
+    this process holds the lock (flock would report its own lock as another's).
+    """
+    try:
+        fd = os.open(index_dir / ".lock", os.O_RDONLY)
+    except OSError:  # no lock file: no writer has ever run here
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        except OSError:
+            return None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.config import DEFAULT_INDEX_DIR
 from rag.errors import IndexError_
+from rag.store.hints import rag_command, rebuild_hint
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -63,9 +63,7 @@ _FIELDS = {
 
 def recover_hint(index_dir: Path) -> str:
     """What to say when a manifest cannot be used: the generation files beside it may still be whole."""
-    where = "" if index_dir == DEFAULT_INDEX_DIR else f"--index {index_dir} "
-    return (f"recover its last complete generation with `rag {where}index recover`,"
-            f" or rebuild it with `rag {where}ingest --rebuild PATH`")
+    return f"recover its last complete generation with {rag_command(index_dir, 'index recover')}, or {rebuild_hint(index_dir)}"
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -97,7 +95,7 @@ def parse_manifest_file(path: Path) -> Manifest:
     versions = data.get("versions", {})
     model_sha256 = data.get("model_sha256")
     if model_sha256 is not None and not (isinstance(model_sha256, str) and re.fullmatch(r"[0-9a-f]{64}", model_sha256)):
-        raise IndexError_(f"{path} has an invalid 'model_sha256'; rebuild with `rag ingest --rebuild`")
+        raise IndexError_(f"{path} has an invalid 'model_sha256'; {rebuild_hint(path.parent)}")
     return Manifest(
         **{name: data[name] for name in _FIELDS},
         versions={str(k): str(v) for k, v in versions.items()} if isinstance(versions, dict) else {},

@@ -80,6 +80,7 @@ from rag.store.base import (
     StoreWriter,
 )
 from rag.store.database import query_tokens
+from rag.store.hints import rag_command, rebuild_hint
 from rag.text.terms import STOP_WORDS, stem, words
 
 try:
@@ -188,7 +189,7 @@ def decode_sentences(rows: list[dict[str, Any]], dimension: int, location: str) 
                 matrices.append(matrix.reshape(len(pairs), dimension))
         except (ValueError, TypeError):
             raise IndexError_(f"index {location} is damaged: the sentence vectors of chunk {cid} do not fit its"
-                              " sentences; rebuild with `rag ingest --rebuild`") from None
+                              f" sentences; {rebuild_hint(location)}") from None
         out[cid] = ChunkSentences(tuple(spans), np.concatenate(matrices).astype(np.float32))
     return out
 
@@ -326,7 +327,7 @@ class _Connection:
         if meta.get("schema_version") != SCHEMA_VERSION and not any_schema:
             raise IndexError_(
                 f"index {self.location} has schema {meta.get('schema_version')}, this program reads schema"
-                f" {SCHEMA_VERSION}; rebuild with `rag ingest --rebuild`"
+                f" {SCHEMA_VERSION}; {rebuild_hint(self.location)}"
             )
         return meta
 
@@ -366,13 +367,13 @@ class MilvusStore(Store):
         for name in (self.chunks_name, self.docs_name, self.text_name, self.sentences_name):
             if not conn.has(name):
                 raise IndexError_(f"index {self.location} is damaged: collection {name} is missing;"
-                                  " rebuild with `rag ingest --rebuild`")
+                                  f" {rebuild_hint(self.location)}")
         fields = conn.call("describe", conn.client.describe_collection, self.chunks_name)["fields"]
         dims = {f["name"]: int(f.get("params", {}).get("dim", 0)) for f in fields}
         if dims.get("dense") != self.settings.dimension or "sparse" not in dims or "terms" not in dims:
             raise IndexError_(
                 f"collection {self.chunks_name} does not have this program's schema (dense dimension"
-                f" {dims.get('dense')}, index says {self.settings.dimension}); rebuild with `rag ingest --rebuild`"
+                f" {dims.get('dense')}, index says {self.settings.dimension}); {rebuild_hint(self.location)}"
             )
 
     # -- documents ----------------------------------------------------------------------------
@@ -820,7 +821,7 @@ class MilvusBackend(StoreBackend):
         try:
             meta = conn.read_meta()
             if meta is None:
-                raise IndexError_(f"no index at {self.location}; build one with `rag ingest PATH --index {self.location}`")
+                raise IndexError_(f"no index at {self.location}; build one with {rag_command(self.location, 'ingest PATH')}")
             return MilvusStore(conn, meta)
         except BaseException:
             conn.close()
@@ -835,7 +836,7 @@ class MilvusBackend(StoreBackend):
             if (old.embedder_id, old.dimension) != (settings.embedder_id, settings.dimension):
                 raise IndexError_(
                     f"index {self.location} was built with embedder {old.embedder_id} (dim {old.dimension}), not"
-                    f" {settings.embedder_id} (dim {settings.dimension}); rebuild with `rag ingest --rebuild`"
+                    f" {settings.embedder_id} (dim {settings.dimension}); {rebuild_hint(self.location)}"
                 )
         old_generation = int(meta["generation"]) if meta else None
         generation = (old_generation + 1) if (rebuild and old_generation is not None) else (old_generation or 1)

@@ -12,6 +12,7 @@ command, and `rag ingest --rebuild` over it proceeds only when no generation the
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections import Counter
@@ -24,13 +25,13 @@ import numpy as np
 
 from rag.errors import IndexError_
 from rag.store import database
+from rag.store.hints import rag_command, rebuild_hint
 from rag.store.locking import writer_lock
 from rag.store.manifest import (
     MANIFEST_NAME,
     Manifest,
     parse_manifest_file,
     read_manifest,
-    recover_hint,
     write_manifest,
 )
 from rag.store.vectors import VectorIndex
@@ -68,6 +69,21 @@ def generation_numbers(directory: Path) -> list[int]:
 
 def has_index_files(directory: Path) -> bool:
     return bool(generation_numbers(directory))
+
+
+def never_published(directory: Path) -> bool:
+    """Whether the generation files here are only what a first ingest left when it was killed
+    before publishing: no manifest.json (nor one moved aside), no generation's copy of its
+    manifest, and no complete generation. That is not an index to protect: the next ingest
+    takes the directory over. (An index built before generations kept their copy always has a
+    complete generation, so it stays protected.)"""
+    if any((directory / name).exists() for name in (MANIFEST_NAME, MANIFEST_NAME + ".broken")):
+        return False
+    try:
+        copies = any(m and m.group(3) == "manifest.json" for m in map(_GENERATION_FILE.match, os.listdir(directory)))
+    except OSError:
+        return False
+    return not copies and not complete_generations(directory)
 
 
 def complete_generations(directory: Path) -> list[int]:
@@ -217,14 +233,16 @@ def recover_index(
             except IndexError_ as exc:
                 raise IndexError_(
                     f"manifest.json in {directory} is readable and names generation {manifest.generation},"
-                    f" whose files do not check out ({exc}); rebuild with `rag ingest --rebuild PATH`"
+                    f" whose files do not check out ({exc}); {rebuild_hint(directory)}"
                 ) from None
             raise IndexError_(f"the index at {directory} is whole (generation {manifest.generation}); nothing to recover")
+        if never_published(directory):
+            raise IndexError_(f"{directory} never held a whole index (an ingest stopped before publishing one);"
+                              f" nothing to recover: build it with {rag_command(directory, 'ingest PATH')}")
         intact, problems = newest_intact(directory)
         if intact is None:
             detail = "; ".join(problems) if problems else "no complete generation (store-N.sqlite3 + vectors-N.faiss)"
-            rebuild = recover_hint(directory).split(", or ", 1)[-1]
-            raise IndexError_(f"nothing in {directory} can be recovered ({detail}); {rebuild}")
+            raise IndexError_(f"nothing in {directory} can be recovered ({detail}); {rebuild_hint(directory)}")
         if intact.copy is not None:
             recovered, source = intact.copy, "the generation's copy of its manifest"
         else:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.errors import IndexError_
+from rag.store.hints import rebuild_hint
 
 if TYPE_CHECKING:
     import faiss
@@ -67,15 +68,15 @@ class VectorIndex:
     def load(cls, path: Path, dimension: int) -> "VectorIndex":
         faiss = _faiss()
         if not path.exists():
-            raise IndexError_(f"vector file {path} is missing; rebuild with `rag ingest --rebuild`")
+            raise IndexError_(f"vector file {path} is missing; the index is damaged: {rebuild_hint(path.parent)}")
         try:
             index = faiss.read_index(str(path))
         except RuntimeError:
-            raise IndexError_(f"vector file {path} is corrupt; rebuild with `rag ingest --rebuild`") from None
+            raise IndexError_(f"vector file {path} is corrupt; the index is damaged: {rebuild_hint(path.parent)}") from None
         if index.d != dimension:
             raise IndexError_(
                 f"vector file {path} has dimension {index.d} but the manifest says {dimension};"
-                " rebuild with `rag ingest --rebuild`"
+                f" {rebuild_hint(path.parent)}"
             )
         ivf = _ivf(index)
         if ivf is not None:
