@@ -138,6 +138,40 @@ def test_every_stage_of_a_full_disk_gives_the_same_line(capsys, tmp_path: Path, 
     assert _answers(capsys, index)
 
 
+def test_a_write_that_fails_mid_transaction_leaves_no_journal(capsys, tmp_path: Path, monkeypatch):
+    """A full disk can stop SQLite from finishing a transaction, and its `-journal` stays beside
+    the new generation's file: the failed write removes it with its other files, not the next
+    ingest."""
+    import sqlite3
+
+    from rag.store import embedded
+
+    index = tmp_path / "ix"
+    ingest([SEEDS], index, embedder_spec="offline", progress=False)
+    before = _published(index)
+    real_copy = embedded._working_copy
+    stuck: list[sqlite3.Connection] = []
+
+    def copy_then_disk_full(directory: Path, base, generation: int):  # type: ignore[no-untyped-def]
+        real_copy(directory, base, generation).close()
+        other = sqlite3.connect(directory / f"store-{generation}.sqlite3", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("DELETE FROM chunks")  # a transaction that the full disk never lets finish
+        stuck.append(other)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(embedded, "_working_copy", copy_then_disk_full)
+    code, _, err = _cli(capsys, "--index", str(index), "ingest", str(_more_articles(tmp_path / "more", 2)), "-q")
+    try:
+        _one_line_error(code, err, "free some space")
+        leftovers = sorted(p.name for p in index.iterdir() if p.name.startswith(("store-", "vectors-")))
+        assert leftovers == ["store-1.manifest.json", "store-1.sqlite3", "vectors-1.faiss"]
+        assert _published(index) == before
+    finally:
+        for conn in stuck:
+            conn.close()
+
+
 # --- an index from a newer rag -------------------------------------------------------------------
 
 def test_rag_ui_refuses_an_index_from_a_newer_rag_before_serving(capsys, tmp_path: Path):
