@@ -129,7 +129,8 @@ def test_every_stage_of_a_full_disk_gives_the_same_line(capsys, tmp_path: Path, 
         raise sqlite3.OperationalError("database or disk is full")
 
     for target, fake in (("rag.store.embedded.write_manifest", full), ("faiss.write_index", full_faiss),
-                         ("rag.store.embedded._working_copy", full_sqlite)):
+                         ("rag.store.embedded._working_copy", full_sqlite),
+                         ("rag.store.database._migrate", full_sqlite)):  # not "unreadable: rebuild"
         with monkeypatch.context() as m:
             m.setattr(target, fake)
             code, _, err = _cli(capsys, "--index", str(index), "ingest", str(more), "-q")
