@@ -100,3 +100,56 @@ def test_provenance_reads_like_a_dateline() -> None:
     assert readable_date("2016-03") == "March 2016"
     c = Citation(1, 1, "s", "t", 0, 1, "q", published="2016-03-03", outlet="BBC News", authors=("A B", "C D", "E F"))
     assert c.provenance == "BBC News, 3 March 2016, by A B, C D and E F"
+
+
+@pytest.mark.parametrize("bad", ["2024-13-45", "2024-02-30", "2024-02-99", "2023-02-29", "2024-00", "0000"])
+def test_impossible_dates_are_one_line_errors(bad: str, seed_index, capsys) -> None:
+    with pytest.raises(RagError, match=f"--until {bad} is not a date"):
+        iso_prefix(bad, "--until")
+    assert main(["--index", str(seed_index), "ask", "Who?", "--until", bad]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: --until {bad} is not a date (") and err.count("\n") == 1, err
+
+
+def test_real_dates_still_pass() -> None:
+    assert [iso_prefix(d, "--since") for d in ("2024-02-29", "2016", "2016-12", " 2016-03-03 ")] == [
+        "2024-02-29", "2016", "2016-12", "2016-03-03"]
+
+
+@pytest.mark.parametrize(("flags", "says"), [
+    (["--outlet", "Nope Times"], "No indexed article is from Nope Times (the outlets in the index: The Week)."),
+    (["--since", "2030"], "No indexed article was published on or after 2030 (2 article(s) have no known date"),
+    (["--source", "guardian/*"], "No indexed article has a file matching guardian/*."),
+    (["--outlet", "The Week", "--source", "*rotherham*"], "No indexed article matches all the filters together"),
+])
+def test_a_filter_that_admits_no_article_says_which(seed_index, capsys, flags: list[str], says: str) -> None:
+    question = "What did Ofsted say about councils?"
+    assert main(["--index", str(seed_index), "ask", question, *flags]) == 0
+    out = capsys.readouterr().out
+    assert says in " ".join(out.split()) and "Closest passages:" not in out, out
+    assert main(["--index", str(seed_index), "ask", question, *flags, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["abstained"] and answer["passages"] == [] and says in answer["notice"]
+
+
+def test_the_notice_travels_in_the_answer_and_only_when_nothing_was_found(seed_index) -> None:
+    assistant = Assistant(seed_index, embedder_spec="offline")
+    try:
+        assert assistant.ask("What did Ofsted say about councils?").notice is None
+        nothing = assistant.ask("What did Ofsted say about councils?", where=DocumentFilter(outlets=("Nope Times",)))
+        assert nothing.notice is not None and "Nope Times" in nothing.notice
+    finally:
+        assistant.close()
+
+
+def test_asking_an_empty_index_says_it_is_empty(tmp_path, capsys) -> None:
+    empty = tmp_path / "no-articles"
+    empty.mkdir()
+    index = tmp_path / "ix"
+    assert main(["--index", str(index), "ingest", str(empty), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["--index", str(index), "ask", "Who is the mayor?"]) == 0
+    out = capsys.readouterr().out
+    assert "The index holds no articles yet" in out and "Closest passages:" not in out, out
+    assert main(["--index", str(index), "ask", "Who is the mayor?", "--json"]) == 0
+    assert "no articles yet" in json.loads(capsys.readouterr().out)["notice"]

@@ -20,6 +20,7 @@ from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supp
 from rag.answer.language.details import Vocabulary
 from rag.answer.llm import LLMGenerator
 from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
+from rag.answer.notices import nothing_found
 from rag.answer.questions import is_follow_up, standalone, validate
 from rag.answer.reading import ReadSpan, is_yes_no, read_passages
 from rag.answer.span_reader import SpanReader, load_reader
@@ -237,6 +238,8 @@ class Assistant:
         answer.reader = self.reader_info
         answer.timings_ms = timings
         answer.filters = where.to_json() if where else None
+        if not passages:  # say why: an empty index, or a filter that admits no article
+            answer.notice = nothing_found(self.store, where)
         yield answer
 
     def meaning(self, query_vector: object, passages: Sequence[Passage] = ()) -> "Callable[[list[str]], list[float]] | None":

@@ -93,6 +93,8 @@ class Answer:
     support: float | None = None
     #: The article filter the question was asked under (DocumentFilter.to_json), if any.
     filters: dict[str, Any] | None = None
+    #: Why nothing was found when nothing was: the index is empty, or a filter admits no article.
+    notice: str | None = None
     #: True when articles give different figures for the same thing and the answer shows each.
     disagreement: bool = False
     answer_span: AnswerSpan | None = None
@@ -141,6 +143,7 @@ class Answer:
             "support": None if self.support is None or not math.isfinite(self.support) else round(self.support, 4),
             "reader": self.reader,
             "filters": self.filters,
+            "notice": self.notice,
             "disagreement": self.disagreement,
             "answer_span": None if self.answer_span is None else asdict(self.answer_span),
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},

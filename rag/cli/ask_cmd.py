@@ -123,14 +123,17 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "", color
         lines[0] = _bold(lines[0], 0, len(span.text), color) if lines[0].startswith(span.text) else lines[0]
     if streamed and lines:
         lines.insert(0, "Checked against the passages:")
-    if answer.abstained:
+    if answer.notice:  # nothing was found: say why (an empty index, a filter no article passes)
+        lines.append("")
+        lines.append(textwrap.fill(f"Note: {answer.notice}", width))
+    if answer.abstained and answer.passages:
         lines.append("")
         lines.append("Closest passages:")
         for p in answer.passages[:3]:
             snippet = " ".join(p.text.split())
             lines.append(f"  - {p.title} [{display_path(p.source)} {p.start}-{p.end}]")
             lines.append(textwrap.indent(textwrap.fill(textwrap.shorten(snippet, 300), width - 6), "      "))
-    else:
+    elif not answer.abstained:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:

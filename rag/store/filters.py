@@ -8,10 +8,12 @@ indexed columns (rag.store.database, migration 5) so that it answers a filter wi
 
 from __future__ import annotations
 
+import calendar
 import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -21,11 +23,29 @@ _ISO_PREFIX = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
 
 def iso_prefix(value: str, name: str) -> str:
-    """A date bound as YYYY, YYYY-MM or YYYY-MM-DD (checked); a clear error for anything else."""
+    """A date bound as YYYY, YYYY-MM or YYYY-MM-DD (checked against the calendar: 2024-02-30
+    would otherwise compare as a string and filter silently); a clear error for anything else."""
     value = value.strip()
     if not _ISO_PREFIX.match(value):
         raise RagError(f"{name} must be a date like 2016, 2016-03 or 2016-03-03, not '{value}'")
+    why = _impossible(value)
+    if why:
+        raise RagError(f"{name} {value} is not a date ({why}); write it like 2016, 2016-03 or 2016-03-03")
     return value
+
+
+def _impossible(value: str) -> str | None:
+    """Why an ISO prefix names no real year, month or day; None when it is a real one."""
+    year, month, day = ([int(part) for part in value.split("-")] + [1, 1])[:3]
+    if year < 1:
+        return "there is no year 0"
+    if not 1 <= month <= 12:
+        return f"there is no month {month:02d}"
+    try:
+        date(year, month, day)
+    except ValueError:
+        return f"{calendar.month_name[month]} {year} has no day {day:02d}"
+    return None
 
 
 def published_key(published: str | None) -> str | None:
