@@ -18,11 +18,13 @@ from pathlib import Path
 from rag.answer import reader as reader_weights
 from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supporting_extract, trim
 from rag.answer.language.details import Vocabulary
-from rag.answer.llm import LLMGenerator
+from rag.answer.claims import claim_verifier
+from rag.answer.condense import acceptable_rewrite
+from rag.answer.llm import Fallback, LLMGenerator
 from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
 from rag.answer.notices import nothing_found
 from rag.answer.questions import is_follow_up, standalone, validate
-from rag.answer.reading import ReadSpan, is_yes_no, read_passages
+from rag.answer.reading import ReadSpan, is_yes_no, read_passages, sentences_holding
 from rag.answer.span_reader import SpanReader, load_reader
 from rag.answer.language.spans import answer_span
 from rag.answer.types import ABSTAIN_TEXT, Answer, AnswerSpan, Citation, dated, listed
@@ -94,6 +96,8 @@ class Assistant:
         # The trained reader (rag.answer.span_reader) chooses the short answer and decides
         # abstention; None (`--reader off`) leaves both to the hand-written rules.
         self.span_reader = span_reader if isinstance(span_reader, SpanReader) else load_reader(span_reader)
+        if self.generator is not None:  # the reader may check the model's claims too (RAG_CLAIM_VERIFIER)
+            self.generator.verifier = claim_verifier(self.span_reader)
         #: Also abstain when the hand-written rules would (measured by bench/calibrate_reader.py).
         self.rules_veto = RULES_VETO if rules_veto is None else rules_veto
         self.read_passages = READ_PASSAGES if read_passages is None else read_passages
@@ -208,7 +212,9 @@ class Assistant:
         question = validate(question)
         previous = conversation.previous if conversation else None
         if self.generator is not None and previous and is_follow_up(question):
-            query = self.generator.condense(question, previous)
+            rewritten = self.generator.condense(question, previous)
+            # The model's rewrite only if it is still the question asked (rag.answer.condense).
+            query = rewritten if acceptable_rewrite(question, previous, rewritten) else standalone(question, previous)
         else:
             query = standalone(question, previous)
         if conversation is not None:
@@ -223,15 +229,25 @@ class Assistant:
         passages = retrieval.passages
         t = time.perf_counter()
         answer: Answer | None = None
+        fallback: Fallback | None = None
+        streamed = False
         if self.generator is not None and passages:
             for item in self.generator.generate(query, passages, self):
                 if isinstance(item, str):
+                    streamed = True
                     yield item
+                elif isinstance(item, Fallback):
+                    fallback = item
                 else:
                     answer = item
         if answer is None:
             answer = self._extractive(query, passages, frequencies, retrieval.query_vector)
-            yield answer.answer
+            if self.generator is not None:
+                # The answer shown is the extractive one: labelled so, with why the model's is not.
+                answer.generator = f"extractive (fallback from {self.generator.name})" if fallback else "extractive"
+                answer.fallback_reason = fallback.reason if fallback else None
+            if not streamed:  # after streamed tokens the fallback comes only in the Answer, never glued on
+                yield answer.answer
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.question = question
@@ -339,6 +355,16 @@ class Assistant:
             return self.answer_from(query, passages, [], support)
         citations = [first]
         conflicts = conflicting_figures(query, first.quote, read.passage.document_id, passages, self.document_text)
+        if not conflicts:  # a question joining two facts: the sentence for what the first leaves out
+            text = self.document_text(read.passage.document_id)
+            chosen = Extract(read.passage, text, read.sentence_start, read.sentence_end, support, support)
+            extra = supporting_extract(query, chosen, passages, frequencies, self.store.n_chunks)
+            if extra is not None:
+                other_text = self.document_text(extra.passage.document_id)
+                a, b = sentences_holding(other_text, extra.start, extra.end)
+                second = self.cite(2, extra.passage, a, b)
+                if second is not None:
+                    citations.append(second)
         for conflict in conflicts:
             other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
             if other is not None:
