@@ -168,3 +168,19 @@ def test_ingest_summary_counts_what_happened(capsys, tmp_path: Path, seeds_copy:
     assert "4 skipped\n" in out  # no "see the warnings" under --quiet
     code, out, _ = run(capsys, "--index", str(tmp_path / "ix"), "ingest", str(seeds_copy), "-q")
     assert "is up to date: 2 documents unchanged" in out and "none changed" in out
+
+
+def test_rag_ui_on_a_port_in_use_is_one_line_of_our_own(capsys, seed_index: Path):
+    """Not Gradio's "Cannot find empty port ... GRADIO_SERVER_PORT ... `launch()`", which a
+    `rag ui` user cannot act on."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["--index", str(seed_index), "ui", "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1, err
+    assert f"port {port} on 127.0.0.1 is in use; choose another with --port" in err
+    assert "GRADIO" not in err and "launch()" not in err

@@ -46,6 +46,37 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse a port that cannot be listened on, in one line of our own: Gradio's error names
+    its GRADIO_SERVER_PORT and `launch()`, which mean nothing to a `rag ui` user."""
+    import socket  # stdlib, only when serving
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError):
+        raise RagError(f"cannot serve on {host}: not a known address; give --host one such as 127.0.0.1") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise RagError(_port_refusal(host, port, exc)) from None
+
+
+def _port_refusal(host: str, port: int, exc: OSError) -> str:
+    """Why the port cannot be used, and what to do instead."""
+    import errno  # stdlib, only on the error path
+
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use; choose another with --port"
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs privileges on this machine; choose one above 1023 with --port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine; give --host one that is (default 127.0.0.1)"
+    return f"cannot serve on {host}:{port} ({exc.strerror or exc}); choose another --port"
+
+
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise RagError("--port must be between 1 and 65535")
@@ -76,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     llm = llm_spec(args)
     if getattr(args, "reader", None):  # the UI's assistants read RAG_READER
         os.environ["RAG_READER"] = args.reader
+    check_port(args.host, args.port)  # before the app is built: a busy port is one line, at once
     if auth is None and (args.share or not _is_loopback(args.host)):
         print("Warning: serving beyond this machine without a login; set RAG_UI_USER and RAG_UI_PASSWORD"
               " to require one.", file=sys.stderr)
@@ -89,8 +121,9 @@ def run(args: argparse.Namespace) -> int:
             # quiet: Gradio's own banner ends with "set `share=True` in `launch()`"; here it is --share.
             url = launch_app(app, host=args.host, port=args.port, share=args.share, auth=auth,
                              prevent_thread_lock=True, quiet=True)
-        except OSError as exc:
-            raise RagError(f"cannot serve on {args.host}:{args.port} ({exc}); try another --port") from None
+        except OSError:  # taken since check_port, or refused: our line, not Gradio's hints
+            check_port(args.host, args.port)
+            raise RagError(f"cannot serve on {args.host}:{args.port}; choose another with --port") from None
         try:
             print(f"Serving {directory} on {url}" + (f" and {app.share_url}" if getattr(app, "share_url", None) else "")
                   + " (Ctrl-C to stop" + ("" if args.share else "; --share for a public link") + ")", file=sys.stderr)
