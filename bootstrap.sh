@@ -18,6 +18,10 @@ extras=""
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-test}"
 if [ ! -e "$stamp" ]; then
     echo "Setting up .venv (first run takes a few minutes)..." >&2
+    # pip >= 23.3 matches extras by their normalised names (PEP 685). The pip of python 3.11's venv
+    # (23.2) warns "lxml 6.2.1 does not provide the extra 'html_clean'": jusText (under trafilatura)
+    # asks for lxml[html_clean], and lxml 6 spells that extra html-clean.
+    "${pip[@]}" install "pip>=23.3" 2> >(grep -v '^WARNING: Location' >&2)
     "${pip[@]}" install "torch==2.13.0" 2> >(grep -v '^WARNING: Location' >&2)
     "${pip[@]}" install -e ".${extras}" 2> >(grep -v '^WARNING: Location' >&2)
     touch "$stamp"

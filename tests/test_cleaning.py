@@ -148,3 +148,46 @@ def test_cleaning_never_drops_a_sentence_of_prose(sentences):
 def test_ordinary_words_ending_in_a_function_word_stay_whole():
     text = "Headline\n\nWith the money gone, the council acted. Within a year it had changed. Can you see? Canon law applies."
     assert clean_news_text(text).text.endswith("Within a year it had changed. Can you see? Canon law applies.")
+
+
+# --- issue 20, item 2: text a page shows as text is article text ---------------------------------------
+
+BRIDGE_PAGE = (
+    "<!doctype html><html><head><title>Harbourtown bridge reopens</title>"
+    "<script>window.stolen = 'from-a-real-script';</script></head><body><article>"
+    "<h1>Harbourtown bridge reopens</h1>"
+    "<p>The Harbourtown bridge reopened on Friday after 18 months of repairs, the harbour authority said. "
+    "&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    "<p>Engineer Sam Poe said the bridge would carry 30,000 vehicles a day.</p>"
+    "<script>window.stolen = 'from-a-real-script';</script>"
+    "<p>The authority said the repairs had been delayed by storms during the winter.</p>"
+    "</article></body></html>"
+)
+
+
+def test_a_paragraph_holding_escaped_markup_is_kept_and_real_scripts_are_not(tmp_path):
+    from rag.ingest.loading import RawDocument, read_document
+
+    (tmp_path / "bridge.html").write_text(BRIDGE_PAGE, encoding="utf-8")
+    raw = read_document(tmp_path / "bridge.html")
+    assert isinstance(raw, RawDocument)
+    cleaned = clean_news_text(raw.text, title_hint=raw.title).text
+    assert ("The Harbourtown bridge reopened on Friday after 18 months of repairs, the harbour authority said."
+            " <script>alert(1)</script>") in cleaned
+    assert "30,000 vehicles" in cleaned and "delayed by storms" in cleaned
+    assert "stolen" not in cleaned and "from-a-real-script" not in cleaned
+
+
+def test_a_header_line_that_only_shares_the_headlines_words_is_not_a_headline_variant():
+    raw = ("Bridge reopens on Friday\n\n"
+           "The bridge reopened on Friday after repairs, officials said. <script>alert(1)</script>\n\n"
+           "Bridge reopens on Friday | Harbour News\n\n"
+           "Traffic resumed in the afternoon, the council said.")
+    cleaned = clean_news_text(raw).text
+    assert "The bridge reopened on Friday after repairs, officials said. <script>alert(1)</script>" in cleaned
+    assert "Harbour News" not in cleaned  # a real variant of the headline still goes
+    # A lead with no final full stop (BBC business/429) is prose too.
+    lead = ("The US trade deficit widened by more than expected in October, hitting record levels after higher"
+            " oil prices raised import costs, figures have shown")
+    raw = f"US trade gap ballooned in October\n\n{lead}\n\nThe trade shortfall was $55.5bn, up 9% from September."
+    assert lead in clean_news_text(raw).text

@@ -199,3 +199,77 @@ def test_non_utf8_file_is_decoded(tmp_path: Path):
     with EmbeddedStore.open(tmp_path / "ix") as index:
         (doc,) = index.documents().values()
         assert "déclaré" in index.document_text(doc.id)
+
+
+# --- issue 20, items 2 and 3: what is stored is what the file says ------------------------------------
+
+ACCENTED = ("Mayor Élodie Müller opened the new café on the quay on Friday.\n\n"
+            "Zoë Brontë, the council's treasurer, said the façade had cost €2m and the crème brûlée stall"
+            " would stay.\n")
+
+
+def _nearly_utf8() -> bytes:
+    good = ACCENTED.encode("utf-8")
+    cut = good.index(b" on Friday")
+    return good[:cut] + b"\xed\xa0\x80" + good[cut:]  # one lone surrogate: not UTF-8
+
+
+def _stored_texts(index: Path) -> list[str]:
+    with EmbeddedStore.open(index) as store:
+        return [store.document_text(doc.id) for doc in store.documents().values()]
+
+
+def test_a_nearly_utf8_file_is_stored_as_utf8_with_one_warning(tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "mayor.txt").write_bytes(_nearly_utf8())
+    warnings: list[str] = []
+    ingest([folder], tmp_path / "ix", embedder_spec="offline", progress=False, warn=warnings.append)
+    (text,) = _stored_texts(tmp_path / "ix")
+    assert "Mayor Élodie Müller" in text and "Zoë Brontë" in text and "Ă" not in text
+    (warning,) = warnings
+    assert "mayor.txt: invalid UTF-8 at byte" in warning and "\n" not in warning
+
+
+def test_a_nearly_utf8_upload_is_stored_as_utf8(tmp_path: Path):
+    from rag.ui.uploads import add_files
+
+    _run([SEEDS], tmp_path / "ix")
+    upload = tmp_path / "upload_article.txt"
+    upload.write_bytes(_nearly_utf8())
+    result = add_files([(upload, "upload_article.txt")], tmp_path / "ix")
+    assert result.error is None and not result.rejected, result
+    texts = [t for t in _stored_texts(tmp_path / "ix") if "Müller" in t]
+    assert len(texts) == 1 and "Mayor Élodie Müller" in texts[0] and "Ă" not in texts[0]
+
+
+def test_a_paragraph_of_escaped_markup_is_stored(tmp_path: Path):
+    from .test_cleaning import BRIDGE_PAGE
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "bridge.html").write_text(BRIDGE_PAGE, encoding="utf-8")
+    _run([folder], tmp_path / "ix")
+    (text,) = _stored_texts(tmp_path / "ix")
+    assert "the harbour authority said. <script>alert(1)</script>" in text
+    assert "from-a-real-script" not in text
+
+
+# --- issue 20, item 13: `rag ingest` with no path says what it reads -----------------------------------
+
+def test_ingest_without_a_path_says_it_reads_the_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    import shutil
+
+    from rag.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["--index", str(tmp_path / "none"), "ingest"]) == 1  # no seeds/ here
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("Error: nothing to ingest: no path given and no seeds/ folder here")
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    assert main(["--index", str(tmp_path / "ix"), "ingest"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("No path given: ingesting seeds/ (")
+    assert not [line for line in err[1:] if line.startswith("No path given")]
+    assert main(["--index", str(tmp_path / "ix"), "ingest", "-q"]) == 0  # --quiet: nothing on stderr
+    assert capsys.readouterr().err == ""

@@ -139,3 +139,83 @@ def test_ingest_prints_pypdf_notes_as_one_warning_line_per_file(tmp_path: Path, 
     assert len(warnings) == 2
     assert any("badxref.pdf: pypdf: " in line for line in warnings)
     assert any("noeof.pdf" in line and "pypdf: EOF marker not found" in line for line in warnings)
+
+
+# --- issue 20, item 3: nearly-UTF-8 files, stray NULs, UTF-16 without a BOM ------------------------
+
+ACCENTED = ("Mayor Élodie Müller opened the new café on the quay on Friday.\n\n"
+            "Zoë Brontë, the council's treasurer, said the façade had cost €2m and the crème brûlée stall"
+            " would stay.\n")
+
+
+def test_one_invalid_sequence_in_a_utf8_file_is_replaced_not_read_as_a_legacy_code_page(tmp_path: Path):
+    good = ACCENTED.encode("utf-8")
+    cut = good.index(b" on Friday")
+    for bad in (b"\xed\xa0\x80", b"\xff"):  # a lone surrogate, a byte UTF-8 never uses
+        path = tmp_path / "article.txt"
+        path.write_bytes(good[:cut] + bad + good[cut:])
+        doc = read_document(path)
+        assert isinstance(doc, RawDocument), doc
+        assert "Mayor Élodie Müller" in doc.text and "Zoë Brontë" in doc.text and "€2m" in doc.text
+        assert doc.text.count("\ufffd") == 1  # the bad sequence, once
+        (note,) = doc.notes  # one warning line, in words
+        assert note.startswith(f"invalid UTF-8 at byte {cut}") and "\n" not in note
+
+
+def test_a_file_that_is_ascii_but_for_one_legacy_byte_is_not_read_as_broken_utf8():
+    text = decode_text("Le conseil a payé 15 euros, a déclaré le maire lundi.".encode("latin-1"))
+    assert text is not None and "\ufffd" not in text and "déclaré" in text
+
+
+def test_a_stray_nul_is_text_and_utf16_without_a_bom_is_read(tmp_path: Path):
+    (tmp_path / "nul.txt").write_bytes(ACCENTED.encode("utf-8").replace(b"quay", b"qu\x00ay"))
+    (tmp_path / "le.txt").write_bytes(ACCENTED.encode("utf-16-le"))
+    (tmp_path / "be.txt").write_bytes(ACCENTED.encode("utf-16-be"))
+    (tmp_path / "ascii-le.txt").write_bytes(("The council met on Tuesday. " * 10).encode("utf-16-le"))
+    for name in ("nul.txt", "le.txt", "be.txt"):
+        doc = read_document(tmp_path / name)
+        assert isinstance(doc, RawDocument), (name, doc)
+        assert "Mayor Élodie Müller" in doc.text and "\x00" not in doc.text, name
+        assert not doc.notes, name
+    ascii_le = read_document(tmp_path / "ascii-le.txt")
+    assert isinstance(ascii_le, RawDocument) and ascii_le.text.startswith("The council met on Tuesday.")
+
+
+# --- issue 20, item 4: HTML nested deeper than the parser goes ----------------------------------------
+
+def _deep_page(depth: int) -> str:
+    return ("<html><head><title>Council budget</title><script>var head = 'leaked-from-head';</script></head>"
+            "<body>" + "<div>" * depth
+            + "<h1>Council budget approved</h1>"
+            "<p>Wakefield council approved its budget on Tuesday after a long debate about the cost of care.</p>"
+            "<p>The leader said the plan would protect front-line services while saving 12 million pounds.</p>"
+            "<script>var body = 'leaked-from-body';</script>"
+            + "</div>" * depth + "</body></html>")
+
+
+def test_html_nested_deeper_than_the_parser_goes_keeps_its_article(tmp_path: Path):
+    for depth in (300, 3000):  # past libxml2's 256 levels; past its 2,048 with huge_tree
+        path = tmp_path / f"deep-{depth}.html"
+        path.write_text(_deep_page(depth), encoding="utf-8")
+        doc = read_document(path)
+        assert isinstance(doc, RawDocument), (depth, doc)
+        assert "Wakefield council approved its budget on Tuesday" in doc.text
+        assert "saving 12 million pounds" in doc.text
+        assert "leaked" not in doc.text  # real <script> elements are never article text
+        assert not any("discarding" in note or "trafilatura" in note for note in doc.notes), doc.notes
+    assert doc.notes == ("the page's markup nests over 255 levels deep, too deep to find the article in it;"
+                         " indexed all of the page's text",)
+
+
+def test_ingest_of_deeply_nested_html_warns_in_plain_words(tmp_path: Path, capsys):
+    from rag.cli import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deep.html").write_text(_deep_page(3000), encoding="utf-8")
+    assert main(["--index", str(tmp_path / "ix"), "ingest", str(docs)]) == 0
+    captured = capsys.readouterr()
+    (warning,) = [line for line in captured.err.splitlines() if line.startswith("Warning: ")]
+    assert "deep.html: the page's markup nests over 255 levels deep" in warning
+    assert "discarding" not in captured.err and "None" not in captured.err
+    assert "1 document added" in captured.out

@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from rag.ingest.pipeline import ingest  # deferred: heavy, not needed for --help
 
     paths = args.paths or [DEFAULT_SEEDS_DIR]
+    if not args.paths:
+        _say_default_path(quiet=args.quiet)
     if not any(p.exists() for p in paths):
         raise RagError(f"nothing to ingest: no such file or directory: {', '.join(str(p) for p in paths)}")
     report = ingest(
@@ -64,6 +66,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary(report, warned=not args.quiet))
     return 0
+
+
+def _say_default_path(*, quiet: bool) -> None:
+    """With no path, ingest reads the sample articles: say so (one line), so no one indexes them
+    unawares; with no seeds/ here, that is the error."""
+    if not DEFAULT_SEEDS_DIR.is_dir():
+        raise RagError(f"nothing to ingest: no path given and no {DEFAULT_SEEDS_DIR}/ folder here;"
+                       " name the files or folders to ingest: rag ingest PATH ...")
+    if not quiet:
+        print(f"No path given: ingesting {DEFAULT_SEEDS_DIR}/ (the sample articles; name files or folders"
+              " to ingest your own)", file=sys.stderr)
 
 
 def _n(count: int, word: str) -> str:

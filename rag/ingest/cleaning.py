@@ -19,7 +19,10 @@ from rag.text.terms import STOP_WORDS
 #: Bump when the rules change: documents cleaned by older rules are re-processed on ingest.
 #: 2: header datelines are read by rag.ingest.metadata (ISO 8601 `published`, "Updated" lines
 #: kept apart), and every dateline in the header is dropped, not only the first.
-CLEANER_VERSION = 2
+#: 3: a header line that merely holds the headline's words is kept (it was dropped as a headline
+#: variant when it ended in markup shown as text); files are also re-read because the loader now
+#: reads nearly-UTF-8 files as UTF-8 and deeply nested HTML at all.
+CLEANER_VERSION = 3
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$|[\"”’]$")
 _SEPARATOR = re.compile(r"^[\W_]{1,5}$")
@@ -75,12 +78,16 @@ def _is_sentence(line: str) -> bool:
     return bool(_SENTENCE_END.search(line))
 
 
-def _similar(a: str, b: str) -> bool:
-    """Two headline variants share most of their words (the page's title and its H1, say)."""
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
+def _headline_variant(line: str, title: str) -> bool:
+    """A line is a variant of the headline (the page's title and its H1, say) when most of its
+    words are the headline's and most of the headline's words are in it. A longer line that
+    merely holds the headline's words is article text: a sentence about the same event that ends
+    in markup the page shows as text ("... said. <script>alert(1)</script>") is kept."""
+    words, headline = _words(line), _words(title)
+    if not words or not headline:
         return False
-    return len(wa & wb) / min(len(wa), len(wb)) >= 0.6
+    shared = len(words & headline)
+    return shared / min(len(words), len(headline)) >= 0.6 and shared / len(words) >= 0.5
 
 
 def _is_promo(line: str) -> bool:
@@ -199,7 +206,7 @@ def clean_news_text(raw: str, title_hint: str | None = None) -> CleanedText:
             else:
                 published = published or dated.iso
             continue
-        if kept and in_header and not _is_sentence(line) and _similar(line, title):
+        if kept and in_header and not _is_sentence(line) and _headline_variant(line, title):
             continue  # a variant of the headline in the page header
         if not kept and line != title:
             kept.append(title)

@@ -6,6 +6,7 @@ reported as a `Skipped` with a one-line reason; ingest warns and carries on.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 import logging
@@ -82,6 +83,13 @@ def _library_notes() -> Iterator[list[str]]:
         yield notes
     finally:
         _capture.notes = outer
+
+
+def _note(message: str) -> None:
+    """Add one note of ours (plain words, no library name) to the file being read."""
+    notes = getattr(_capture, "notes", None)
+    if notes is not None and message not in notes:
+        notes.append(message)
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
@@ -175,9 +183,12 @@ def _read(path: Path, data: bytes, digest: str) -> RawDocument | Skipped:
     try:
         if suffix == ".pdf":
             return _read_pdf(path, data, digest)
-        text = decode_text(data)
-        if text is None:
+        decoded = decode(data)
+        if decoded is None:
             return Skipped(path, "binary or undecodable content")
+        text = decoded.text
+        if decoded.note:
+            _note(decoded.note)
         if suffix in (".html", ".htm"):
             return _read_html(path, text, digest)
         if suffix in (".md", ".markdown"):
@@ -188,34 +199,199 @@ def _read(path: Path, data: bytes, digest: str) -> RawDocument | Skipped:
         return Skipped(path, f"could not parse ({exc.__class__.__name__}: {detail})")
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """A file's text, with one line for the user when the bytes needed repair."""
+
+    text: str
+    note: str | None = None
+
+
+#: A text may hold a stray control character or two (a NUL pasted in); more than this many, or
+#: than 1 in 100 of its first 10,000 characters, mean it was not text at all.
+MAX_STRAY_CONTROLS = 2
+
+
 def decode_text(data: bytes) -> str | None:
-    """UTF-8 (with or without BOM) when it is; otherwise the detected encoding; None for binary."""
-    head = data[:8192]
-    if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
+    """The text of `data` (see `decode`), or None for binary or undecodable content."""
+    decoded = decode(data)
+    return decoded.text if decoded is not None else None
+
+
+def decode(data: bytes) -> Decoded | None:
+    """UTF-8 (with or without BOM) when it is, or nearly is; otherwise the detected encoding
+    (UTF-16 with or without a BOM, a legacy code page); None for binary. Stray NULs are dropped."""
+    decoded = None if _nul_heavy(data) else _utf8(data)
+    if decoded is None:
+        text = _detected(data)
+        decoded = Decoded(text) if text is not None else None
+    sample = decoded.text[:10000] if decoded is not None else ""
+    if decoded is None or _controls(sample) > max(MAX_STRAY_CONTROLS, len(sample) // 100):
         return None
+    return dataclasses.replace(decoded, text=decoded.text.replace("\x00", ""))
+
+
+def _nul_heavy(data: bytes) -> bool:
+    """More NULs than a stray one or two: UTF-16/32 text (BOM or not) or binary, never UTF-8 text."""
+    head = data[:8192]
+    return head.count(0) > max(MAX_STRAY_CONTROLS, len(head) // 100) or head.startswith(
+        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+#: Invalid bytes, as `surrogateescape` keeps them: one run is one bad sequence.
+_BAD_RUN = re.compile("[\udc80-\udcff]+")
+
+
+def _utf8(data: bytes) -> Decoded | None:
+    """UTF-8, also when a few sequences are invalid among many valid non-ASCII characters.
+
+    One bad byte (a lone surrogate, a stray 0xFF) in an article of accented names must not
+    send the whole file to a legacy code page ("Élodie" -> "Ă‰lodie"). Without valid non-ASCII
+    characters to vouch for UTF-8 (ASCII plus one 0xA3 pound sign), it is a legacy encoding.
+    """
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+        return Decoded(data[bom:].decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        first = exc.start + bom
+    loose = data[bom:].decode("utf-8", "surrogateescape")
+    runs = _BAD_RUN.findall(loose)
+    escaped = sum(map(len, runs))
+    valid = len(loose) - len(loose.encode("ascii", "ignore")) - escaped  # non-ASCII characters read
+    if valid < 2 * len(runs):
+        return None
+    more = f" and {len(runs) - 1:,} more {'place' if len(runs) == 2 else 'places'}" if len(runs) > 1 else ""
+    note = f"invalid UTF-8 at byte {first:,}{more}; read as UTF-8 with the bad bytes shown as \ufffd"
+    return Decoded(_BAD_RUN.sub("\ufffd", loose), note)
+
+
+def _detected(data: bytes) -> str | None:
+    """The encoding charset-normalizer finds (it knows UTF-16 and UTF-32 without a BOM)."""
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is None:
-        return None
-    text = str(best)
-    # Control characters other than whitespace mean this was not text after all.
-    controls = sum(1 for ch in text[:10000] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    return None if controls > 10 else text
+    return None if best is None else str(best)
+
+
+def _controls(text: str) -> int:
+    """Control characters other than whitespace: a few are noise, many mean binary."""
+    return sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
 
 
 def _read_html(path: Path, html: str, digest: str) -> RawDocument | Skipped:
-    import trafilatura
-
-    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
-    if not text or not text.strip():
-        return Skipped(path, "no article text found in the HTML")
+    text, why_not = _html_article(html)
+    if not text:
+        return Skipped(path, why_not)
     meta = from_html(html)
     return RawDocument(path, text, digest, title=meta.headline, outlet=meta.outlet, published=meta.published, meta=meta)
+
+
+#: libxml2 (under lxml and trafilatura) builds no element deeper than PARSER_DEPTH levels, and
+#: with `huge_tree` none deeper than HUGE_DEPTH; whatever a page nests deeper is missing from the tree.
+PARSER_DEPTH = 255
+HUGE_DEPTH = 2048
+#: A page nested deeper than that is read as plain text only up to this size: its thousands of
+#: tags cost time (50 MB of nested tags: over a minute), and a news page is well under 1 MB.
+MAX_PAGE_TEXT_CHARS = 5_000_000
+
+
+def _html_article(html: str) -> tuple[str | None, str]:
+    """The article's text (found by trafilatura), or None and why not.
+
+    A page nested deeper than the HTML parser goes (broken markup: thousands of unclosed tags)
+    is parsed again without the usual limit, and past HUGE_DEPTH read as the page's plain text.
+    """
+    none_found = "no article text found in the HTML"
+    if _parse(html, huge=False)[1]:
+        return _extract(html), none_found
+    tree, whole = _parse(html, huge=True)
+    text = _extract(tree) if tree is not None and whole else None
+    if text:
+        return text, ""
+    too_deep = f"the page's markup nests over {PARSER_DEPTH} levels deep, too deep to find the article in it"
+    if len(html) > MAX_PAGE_TEXT_CHARS:
+        return None, (f"{too_deep}, and at {len(html) / 1e6:.0f} MB too large to read as plain text"
+                      f" (limit {MAX_PAGE_TEXT_CHARS // 10**6} MB)")
+    text = page_text(html)
+    if text:
+        _note(f"{too_deep}; indexed all of the page's text")
+    return text or None, none_found
+
+
+def _extract(html: "str | object") -> str | None:
+    """trafilatura's article text. What it logs on success stays a note; when it finds nothing,
+    its internal words ("discarding data: None") are dropped: the caller says why in plain words."""
+    import trafilatura
+
+    with _library_notes() as said:
+        text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
+    if not text or not text.strip():
+        return None
+    for message in said:
+        _note(message)
+    return text
+
+
+def _parse(html: str, *, huge: bool) -> tuple[object | None, bool]:
+    """lxml's tree of the page, and whether it holds the whole page: past its depth limit
+    libxml2 stops building the tree (the rest of the page is lost) and logs a resource limit."""
+    import lxml.html
+    from lxml import etree
+
+    parser = lxml.html.HTMLParser(recover=True, no_network=True, collect_ids=False, remove_comments=True,
+                                  remove_pis=True, huge_tree=huge, encoding="utf-8")
+    try:
+        tree = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None, True  # nothing to parse: no depth problem; trafilatura says what it finds
+    return tree, not any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+
+
+def page_text(html: str) -> str:
+    """The text a browser shows for `html`, one block per line, without scripts, styles or the
+    head. lxml's parser feeding a target builds no tree, and so has no nesting depth limit."""
+    from lxml import etree
+
+    target = _PageText()
+    parser = etree.HTMLParser(target=target, recover=True, no_network=True, remove_comments=True,
+                              remove_pis=True, encoding="utf-8")
+    try:
+        parser.feed(html.encode("utf-8", "surrogatepass"))
+        return parser.close()
+    except etree.LxmlError:
+        return target.close()
+
+
+class _PageText:
+    """An lxml parser target that keeps the shown text: escaped markup (`&lt;script&gt;`) is text
+    and stays; the content of elements never shown (script, style, template, head...) does not."""
+
+    HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "title", "svg", "iframe", "object"})
+    BLOCKS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td",
+                        "table", "section", "article", "header", "footer", "main", "aside", "nav", "blockquote",
+                        "pre", "dd", "dt", "dl", "figcaption", "hr", "body"})
+
+    def __init__(self) -> None:
+        self._hidden = 0
+        self._parts: list[str] = []
+
+    def start(self, tag: str, attrib: object) -> None:
+        self._hidden += tag in self.HIDDEN
+        if tag in self.BLOCKS:
+            self._parts.append("\n")
+
+    def end(self, tag: str) -> None:
+        self._hidden = max(0, self._hidden - (tag in self.HIDDEN))
+        if tag in self.BLOCKS:
+            self._parts.append("\n")
+
+    def data(self, data: str) -> None:
+        if not self._hidden:
+            self._parts.append(data)
+
+    def close(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self._parts).split("\n"))
+        return "\n".join(line for line in lines if line)
 
 
 def _read_markdown(path: Path, text: str, digest: str) -> RawDocument:
