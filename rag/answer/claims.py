@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
-from rag.answer.markers import split_reply
+from rag.answer.markers import split_reply, strip_markers
 from rag.text.numbers import Figure, figures
 from rag.text.sentences import sentence_spans
 from rag.text.terms import STOP_WORDS, stem
@@ -404,7 +404,10 @@ class ClaimChecker:
         return [self.check(s.text, s.markers) for s in split_reply(reply)]
 
     def check(self, sentence: str, markers: Sequence[int] = ()) -> ClaimVerdict:
-        """One sentence: supported by a passage it cites (any passage when it cites none)."""
+        """One sentence: supported by a passage it cites (any passage when it cites none).
+        Markers still in the sentence count as its citations."""
+        sentence, written = strip_markers(sentence)
+        markers = tuple(markers) or tuple(written)
         valid = tuple(m for m in dict.fromkeys(markers) if 1 <= m <= len(self.passages))
         invalid = tuple(m for m in dict.fromkeys(markers) if not 1 <= m <= len(self.passages))
         candidates = [m - 1 for m in valid] if markers else list(range(len(self.passages)))
@@ -416,9 +419,9 @@ class ClaimChecker:
         units = claim.units()
         if not units:
             return ClaimVerdict(sentence, tuple(markers), None, "says nothing to check", invalid)
-        reasons: list[str] = []
+        reasons: list[tuple[int, str]] = []
         for index in candidates:
-            found, reason = self._supported_in(index, claim, units)
+            found, rank, reason = self._supported_in(index, claim, units)
             if found is not None:
                 objection = None
                 if self.verifier is not None and self.question:
@@ -426,15 +429,16 @@ class ClaimChecker:
                     objection = self.verifier.objection(self.question, claim_text, evidence)
                 if objection is None:
                     return ClaimVerdict(sentence, tuple(markers), found, None, invalid)
-                reason = objection
+                rank, reason = 3, objection
             if reason:
-                reasons.append(reason)
-        best = reasons[0] if reasons else "no passage it cites says this"
+                reasons.append((rank, reason))
+        # The reason from the passage that came closest (it has the words, not their relations).
+        best = max(reasons, key=lambda r: r[0])[1] if reasons else "no passage it cites says this"
         return ClaimVerdict(sentence, tuple(markers), None, best, invalid)
 
     # --- one passage -------------------------------------------------------------------------------
 
-    def _supported_in(self, index: int, claim: _Text, units: list[_Unit]) -> tuple[Support | None, str | None]:
+    def _supported_in(self, index: int, claim: _Text, units: list[_Unit]) -> tuple[Support | None, int, str | None]:
         text = self._passage(index)
         spans = self._sentences[index]
         best: tuple[int, str] = (-1, "the passage does not say this")
@@ -444,11 +448,11 @@ class ClaimChecker:
                     continue
                 reason = self._window(text, a, b, claim, units)
                 if reason is None:
-                    return Support(index, spans[a][0], spans[b][1]), None
+                    return Support(index, spans[a][0], spans[b][1]), 0, None
                 rank = 0 if reason.startswith("the passage does not say") else 1 if reason.startswith("its words") else 2
                 if rank > best[0]:
                     best = (rank, reason)
-        return None, best[1]
+        return None, best[0], best[1]
 
     def _window(self, text: _Text, a: int, b: int, claim: _Text, units: list[_Unit]) -> str | None:
         """None when sentences a..b of the passage support the claim, else why not."""
@@ -775,6 +779,16 @@ class ReaderVerifier:
 
 def _words(text: str) -> list[str]:
     return [_fold(m.group()).removesuffix("'s") for m in re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text)]
+
+
+def claim_verifier(span_reader: object | None) -> Verifier | None:
+    """The reader as a second opinion when RAG_CLAIM_VERIFIER=reader and a reader is loaded;
+    None otherwise (the rules alone decide: their figures are in eval/claims.jsonl's report)."""
+    import os
+
+    if span_reader is None or os.environ.get("RAG_CLAIM_VERIFIER", "").strip().lower() != "reader":
+        return None
+    return ReaderVerifier(span_reader)
 
 
 def check_reply(reply: str, passages: Sequence[str], question: str = "",

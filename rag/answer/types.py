@@ -100,6 +100,11 @@ class Answer:
     answer_span: AnswerSpan | None = None
     #: The reader that chose the span and decided abstention ({name, sha256, ...}); None: the rules did.
     reader: dict[str, Any] | None = None
+    #: Why a language model's reply is not the answer shown (cut off, empty, unsupported; naming
+    #: the sentences dropped); None when the model's answer is shown or no model was asked.
+    fallback_reason: str | None = None
+    #: Sentences of a model's reply left out of the answer, each {sentence, reason}.
+    dropped: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def plain_text(self) -> str:
@@ -146,6 +151,8 @@ class Answer:
             "notice": self.notice,
             "disagreement": self.disagreement,
             "answer_span": None if self.answer_span is None else asdict(self.answer_span),
+            "fallback_reason": self.fallback_reason,
+            "dropped_sentences": self.dropped,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 

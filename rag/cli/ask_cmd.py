@@ -26,7 +26,7 @@ from rag.config import display_path
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.answer.assistant import Assistant
+    from rag.answer.assistant import Assistant, Conversation
     from rag.answer.types import Answer
 
 
@@ -150,6 +150,13 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "", color
                 lines.append(textwrap.indent(_bold_flat(wrapped, a, a + len(" ".join(span.text.split()))), "      "))
             else:
                 lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width - 6), "      "))
+    if answer.fallback_reason:
+        lines.append("")
+        lines.append(textwrap.fill(f"(The model's reply was not used: {answer.fallback_reason})", width))
+    elif answer.dropped:
+        lines.append("")
+        left_out = "; ".join(f"“{d['sentence']}” ({d['reason']})" for d in answer.dropped)
+        lines.append(textwrap.fill(f"(Left out of the model's reply as unsupported: {left_out})", width))
     if explain:
         lines.append("")
         lines.append("Retrieved (rank: fused score, BM25 rank, dense rank):")
@@ -180,6 +187,47 @@ def _bold_flat(wrapped: str, start: int, end: int) -> str:
     return "".join(out)
 
 
+def stream_answer(assistant: "Assistant", question: str,
+                  conversation: "Conversation | None" = None) -> tuple["Answer", str]:
+    """Ask, showing a model's tokens as they come when stdout is a terminal; returns the final
+    Answer and the text left on screen ("" when none is). Streamed text that the check then
+    drops is taken back (cleared, or marked where the terminal cannot clear), never left there
+    as if it were the answer. Piped output gets only the final, checked answer."""
+    live = assistant.generator is not None and sys.stdout.isatty()
+    streamed = ""
+    answer = None
+    for item in assistant.ask_stream(question, conversation):
+        if not isinstance(item, str):
+            answer = item
+        elif live:
+            sys.stdout.write(item)
+            sys.stdout.flush()
+            streamed += item
+    assert answer is not None
+    if not streamed:
+        return answer, ""
+    if answer.fallback_reason is None and not answer.dropped:
+        sys.stdout.write("\n\n")
+        return answer, streamed
+    withdraw(streamed)
+    return answer, ""
+
+
+def withdraw(streamed: str) -> None:
+    """Take streamed text back off the terminal: clear the rows it took, or, on a terminal that
+    cannot clear (TERM=dumb), say on a new line that it is withdrawn."""
+    import os
+    import shutil
+
+    if os.environ.get("TERM", "") == "dumb":
+        sys.stdout.write("\n[withdrawn: the text above is not supported by the passages]\n\n")
+        return
+    columns = max(shutil.get_terminal_size((80, 24)).columns, 1)
+    rows = sum(max(1, -(-len(line) // columns)) for line in streamed.split("\n"))
+    sys.stdout.write("\r" + (f"\033[{rows - 1}A" if rows > 1 else "") + "\033[J")
+    sys.stdout.flush()
+
+
 def run_ask(args: argparse.Namespace) -> int:
     if args.question is not None and args.questions:
         raise RagError("give a question, or --questions FILE, not both")
@@ -197,19 +245,7 @@ def run_ask(args: argparse.Namespace) -> int:
             answer = assistant.ask(args.question)
             print_json(answer.to_json(display_path))
             return 0
-        answer = None
-        streamed = ""
-        for item in assistant.ask_stream(args.question):
-            if isinstance(item, str):
-                if assistant.generator is not None:
-                    sys.stdout.write(item)
-                    sys.stdout.flush()
-                    streamed += item
-            else:
-                answer = item
-        if streamed:
-            sys.stdout.write("\n\n")
-        assert answer is not None
+        answer, streamed = stream_answer(assistant, args.question)
         print(render(answer, explain=args.explain, streamed=streamed))
         return 0
     finally:
@@ -264,18 +300,7 @@ def run_chat(args: argparse.Namespace) -> int:
             if not question.strip():
                 break
             try:
-                answer = None
-                streamed = ""
-                for item in assistant.ask_stream(question, conversation):
-                    if isinstance(item, str) and assistant.generator is not None:
-                        sys.stdout.write(item)
-                        sys.stdout.flush()
-                        streamed += item
-                    elif not isinstance(item, str):
-                        answer = item
-                assert answer is not None
-                if streamed:
-                    sys.stdout.write("\n\n")
+                answer, streamed = stream_answer(assistant, question, conversation)
                 if answer.question != conversation.previous:
                     print(f"(understood as: {conversation.previous})")
                 print(render(answer, streamed=streamed))

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ),
         epilog="examples:\n  rag eval\n  rag eval --out report/ --fail-under answer_accuracy=0.95\n"
         "  rag eval --dataset eval/squad2-dev-5articles.json --out squad/\n"
-        "  rag eval --compare report/results.json",
+        "  rag eval --compare report/results.json\n  rag eval --claims-only   # the claim check on eval/claims.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--dataset", type=Path, default=None, help="JSONL question set or SQuAD v2 JSON (default: eval/seed_questions.jsonl)")
@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid")
     p.add_argument("--llm", metavar="SPEC", default=None, help="evaluate LLM answers (see rag ask --llm)")
+    p.add_argument("--claims", type=Path, default=None, metavar="FILE",
+                   help="labelled model replies for the claim check (default eval/claims.jsonl, reported with"
+                   " every run when present)")
+    p.add_argument("--claims-only", action="store_true",
+                   help="report only the claim check: how many false replies it rejects, true ones it keeps")
     add_embedder_flag(p)
     add_reader_flag(p)
     add_json_flag(p)
@@ -71,7 +76,34 @@ def _thresholds(specs: list[str]) -> dict[str, float]:
     return out
 
 
+def _claim_figures(args: argparse.Namespace) -> tuple[Path, dict[str, object]] | None:
+    """The claim check scored on its labelled replies, or None when there are none to score."""
+    from rag.evaluation.claims import DEFAULT_CLAIMS, load_claims, score_claims  # deferred: not for --help
+
+    path = args.claims or DEFAULT_CLAIMS
+    if not path.exists():
+        if args.claims is not None or args.claims_only:
+            raise RagError(f"no claim set at {path}")
+        return None
+    return path, score_claims(load_claims(path))
+
+
+def _print_claims(figures: tuple[Path, dict[str, object]] | None, args: argparse.Namespace) -> None:
+    from rag.evaluation.claims import claims_lines  # deferred: not for --help
+
+    if figures is not None and not args.json:
+        print("\n".join(claims_lines(figures[1], figures[0])))
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.claims_only:
+        figures = _claim_figures(args)
+        assert figures is not None
+        if args.json:
+            print_json({"claims": {"dataset": str(figures[0]), **figures[1]}})
+        else:
+            _print_claims(figures, args)
+        return 0
     from rag.answer.assistant import Assistant  # deferred: heavy, not needed for --help
     from rag.evaluation import report  # deferred: heavy, not needed for --help
     from rag.evaluation.dataset import (  # deferred: heavy, not needed for --help
@@ -146,15 +178,23 @@ def run(args: argparse.Namespace) -> int:
             assistant.close()
     summary = summarise(rows)
     by_type = summarise_by_type(rows)
+    claims = _claim_figures(args)
     if args.json:
-        print_json({"settings": settings, "summary": summary, "by_type": by_type})
+        extra = {"claims": {"dataset": str(claims[0]), **claims[1]}} if claims else {}
+        print_json({"settings": settings, "summary": summary, "by_type": by_type, **extra})
     else:
         print(report.settings_line(settings))
         print(report.table(summary, by_type))
+        _print_claims(claims, args)
     if args.compare:
         print(report.compare(summary, args.compare), file=sys.stderr if args.json else sys.stdout)
     if args.out:
         written = report.write(args.out, settings, summary, by_type, rows)
+        if claims is not None:  # beside the report: the claim check's figures and the cases it gets wrong
+            import json
+
+            (args.out / "claims.json").write_text(json.dumps({"dataset": str(claims[0]), **claims[1]}, indent=2) + "\n")
+            written = [*written, args.out / "claims.json"]
         if not args.json:
             print("Wrote " + ", ".join(str(p) for p in written))
     failed = [f"{name} {summary.get(name)} < {value}" for name, value in thresholds.items()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.assistant import Assistant, Conversation
+from rag.answer.llm import display_spec
 from rag.answer.types import Answer
 from rag.config import display_path
 from rag.errors import RagError
@@ -64,12 +65,15 @@ class Service:
 
     @property
     def generators(self) -> list[str]:
-        """The answer generators on offer: extractive, plus the configured LLM if any."""
-        return [EXTRACTIVE] + ([self.llm] if self.llm else [])
+        """The answer generators on offer: extractive, plus the configured LLM if any, named
+        without its base URL (which can carry credentials, and is nobody's business in a browser)."""
+        return [EXTRACTIVE] + ([display_spec(self.llm)] if self.llm else [])
 
     def _assistant(self, mode: str, generator: str | None) -> "Assistant":
         """The assistant for (mode, generator), opened on first use; call with the lock held."""
         llm = None if generator in (None, "", EXTRACTIVE) else generator
+        if llm is not None and self.llm and llm == display_spec(self.llm):
+            llm = self.llm  # the model as listed, without its base URL
         if llm is not None and llm != self.llm:
             raise RagError(f"unknown generator {generator!r}; choose one of {', '.join(self.generators)}")
         key = (mode, llm)
