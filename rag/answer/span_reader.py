@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.cache import trusted_sha256
+from embeddings.models import hf_cached_model
 from rag.errors import RagError
 
 SHIPPED_DIR = Path(__file__).with_name("reader_model")
@@ -140,8 +142,6 @@ class OnnxSpanReader(_WindowedReader):
         model = directory / "model.onnx"
         if not model.is_file():
             raise RagError(f"the reader at {directory} has no model.onnx; reinstall, or use --reader off")
-        from embeddings.cache import trusted_sha256
-
         got = trusted_sha256(model)
         expected = expected_sha256 or recorded
         if got != expected:
@@ -187,11 +187,9 @@ class TransformersSpanReader(_WindowedReader):
         path = Path(name_or_path).expanduser()
         local = path.is_dir()
         if not local:
-            from embeddings.models import hf_cached_model
-
             cached = hf_cached_model(name_or_path) if "/" in name_or_path else None
             if cached is None:
-                from embeddings.sentence_transformers_backend import ensure_loadable
+                from embeddings.sentence_transformers_backend import ensure_loadable  # deferred: rarely needed
 
                 try:
                     ensure_loadable(name_or_path)

@@ -22,7 +22,7 @@ def gather(index: Path | str) -> dict[str, Any]:
         open_store,  # deferred: numpy and FAISS, not needed for --help
     )
 
-    from rag.answer.span_reader import reader_summary
+    from rag.answer.span_reader import reader_summary  # deferred: numpy, not needed for --help
 
     with open_store(index) as store:
         info = store.info()
