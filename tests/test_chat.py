@@ -41,5 +41,5 @@ def test_streamed_llm_answer_is_not_printed_twice(capsys, seed_index: Path, monk
     code = main(["--index", str(seed_index), "ask", "How many children were abused in Rotherham?", "--llm", "fake:x"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.count("1,400 children were sexually abused between 1997 and 2013 [1]") == 1
+    assert out.count("1,400 children were sexually abused between 1997 and 2013. [1]") == 1  # piped: the checked answer only
     assert "Sources:" in out and "llm:fake:x" in out
