@@ -297,3 +297,17 @@ def test_an_error_line_never_shows_credentials_in_the_base_url(capsys, seed_inde
         code, _, err = _cli(capsys, "--index", str(seed_index), "ask", ROTHERHAM, "--llm", "openai:stub",
                             "--llm-base-url", url)
     assert code == 1 and "s3cret" not in err
+
+
+def test_ollama_is_given_the_context_and_max_tokens_so_it_never_cuts_the_prompt_from_its_start(
+        monkeypatch: pytest.MonkeyPatch):
+    import langchain.chat_models
+
+    from rag.answer.llm import build_chat_model
+
+    seen: dict = {}
+    monkeypatch.setattr(langchain.chat_models, "init_chat_model", lambda model, **kwargs: seen.update(kwargs) or object())
+    monkeypatch.setenv("RAG_LLM_CONTEXT", "8192")
+    monkeypatch.setenv("RAG_LLM_MAX_TOKENS", "200")
+    build_chat_model("ollama:llama3.2")
+    assert seen["num_ctx"] == 8192 and seen["num_predict"] == 200
