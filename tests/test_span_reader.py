@@ -80,7 +80,7 @@ def test_snapping_keeps_currency_units_and_whole_names() -> None:
     i = text.index("400")
     assert text[slice(*snap_to_words(text, i, i + 3))] == "1,400"
     i = text.index("Müller")
-    assert text[slice(*snap_to_words(text, i, i + len("Müller") + 1))] == "Müller"
+    assert text[slice(*snap_to_words(text, i + 1, i + len("Müller")))] == "Müller"
 
 
 def test_a_citation_is_the_whole_sentence_holding_the_span() -> None:
@@ -111,3 +111,57 @@ def test_no_training_paragraph_is_in_the_benchmark() -> None:
     assert not {e.article for e in examples} & bench_titles
     with pytest.raises(SystemExit, match="benchmark"):
         train_reader.load_examples([shared / train_reader.BENCHMARK_FILE])
+
+
+def test_the_reader_finds_answers_the_rules_missed_and_abstains_where_they_answered(seed_index: Path) -> None:
+    """The issue's own examples: the rules answered "the Local Government Association" for the
+    broadcaster and "1,400" for Rotherham's population; the reader answers BBC and abstains."""
+    from rag.answer.assistant import Assistant
+
+    reader, rules = Assistant(seed_index), Assistant(seed_index, span_reader="off")
+    try:
+        broadcaster = "Which broadcaster did David Simmonds speak to?"
+        answer = reader.ask(broadcaster)
+        assert not answer.abstained and answer.answer_span is not None and answer.answer_span.text == "BBC"
+        assert "BBC" in answer.citations[0].quote and answer.reader and answer.reader["sha256"]
+        assert rules.ask(broadcaster).answer_span is None or rules.ask(broadcaster).answer_span.text != "BBC"
+        leader = reader.ask("Who leads HM Inspectorate of Constabulary?")
+        assert not leader.abstained and "Tom" in leader.answer_span.text
+        population = "What is the population of Rotherham?"
+        assert reader.ask(population).abstained
+        assert not rules.ask(population).abstained
+    finally:
+        reader.close()
+        rules.close()
+
+
+def test_cli_names_the_reader_and_reader_off_names_none(seed_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import main
+
+    assert main(["--index", str(seed_index), "ask", "Who leads HM Inspectorate of Constabulary?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["reader"]["name"] == "rag-reader-minilm-l6" and len(data["reader"]["sha256"]) == 64
+    assert main(["--index", str(seed_index), "ask", "Who leads HM Inspectorate of Constabulary?", "--json",
+                 "--reader", "off"]) == 0
+    assert json.loads(capsys.readouterr().out)["reader"] is None
+    assert main(["--index", str(seed_index), "info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reader"]["sha256"] == data["reader"]["sha256"]
+
+
+def test_short_answers_keep_full_names_and_currency_signs() -> None:
+    """Issue 20 item 7: the rules' spans gave "Müller" (Élodie dropped) and "4.2bn" (£ dropped)."""
+    from rag.answer.reading import read_passages
+    from rag.retrieve.passage import Passage
+
+    reader = load_reader("default")
+    assert reader is not None
+    for question, text, expected in [
+        ("Who is the mayor?", "The town hall reopened on Friday. Mayor Élodie Müller said the repairs cost less than feared.",
+         "Élodie Müller"),
+        ("How much did Sky bid?", "Sky bid £4.2bn for the Premier League rights, the league said on Monday.", "£4.2bn"),
+    ]:
+        passage = Passage(1, 1, 7, "a.txt", "A", 0, len(text), text, 1.0)
+        read = read_passages(reader, question, [passage], lambda _id, t=text: t)
+        assert read is not None and text[read.span_start:read.span_end] == expected
+        sentence = text[read.sentence_start:read.sentence_end]
+        assert expected in sentence and sentence.endswith(".") and sentence[0].isupper()
