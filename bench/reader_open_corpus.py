@@ -57,7 +57,7 @@ def holdout_dataset(tmp: Path) -> Path:
     return path
 
 
-def run(index: Path, questions: list[SquadQuestion], reader: str, *, k: int, force: bool, veto: bool = False,
+def run(index: Path, questions: list[SquadQuestion], reader: str, *, k: int, force: bool, veto: object = None,
         read: int | None = None) -> list[Outcome]:
     span_reader = load_reader(reader)
     if span_reader is not None and force:
@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="on the held-out training articles; writes the threshold")
     parser.add_argument("--readers", default="default,off")
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--variants", action="store_true", help="with --calibrate: also the rule vetoes and reading all k")
+    parser.add_argument("--no-write", action="store_true", help="with --calibrate: print, do not write the threshold")
     parser.add_argument("--limit", type=int, default=0, help="ask only this many questions (a quick check)")
     parser.add_argument("--target-answered", type=float, default=0.85)
     parser.add_argument("--reader-dir", type=Path, default=SHIPPED_DIR, help="the reader --calibrate sets (default: the shipped one)")
@@ -140,8 +142,15 @@ def calibrate(index: Path, questions: list[SquadQuestion], args: argparse.Namesp
     question scores 1) among those answering at least --target-answered of answerable questions."""
     reader = str(args.reader_dir)
     outcomes = run(index, questions, reader, k=args.k, force=True)
-    vetoed = run(index, questions, reader, k=args.k, force=True, veto=True)
-    wide = run(index, questions, reader, k=args.k, force=True, read=args.k)
+    variants = {}
+    if args.variants:
+        variants["+ veto: missing_detail"] = run(index, questions, reader, k=args.k, force=True,
+                                                 veto=frozenset({"missing_detail"}))
+        variants["+ veto: missing_detail, number_far, contradicts, opposed"] = run(
+            index, questions, reader, k=args.k, force=True,
+            veto=frozenset({"missing_detail", "number_far", "contradicts", "opposed"}))
+        variants["+ veto: the whole rule-based answerer"] = run(index, questions, reader, k=args.k, force=True, veto=True)
+        variants[f"reading all {args.k} passages"] = run(index, questions, reader, k=args.k, force=True, read=args.k)
     print(HEADER)
     print(fmt("rules off (today's answerer)", figures(run(index, questions, "off", k=args.k, force=False))))
     candidates = sorted({round(o.confidence, 2) for o in outcomes})
@@ -155,8 +164,11 @@ def calibrate(index: Path, questions: list[SquadQuestion], args: argparse.Namesp
     assert best is not None
     for t in sorted({best - 2, best - 1, best, best + 1, best + 2}):
         print(fmt(f"reader, threshold {t:.2f}", figures(outcomes, t)))
-        print(fmt(f"reader + rules veto, threshold {t:.2f}", figures(vetoed, t)))
-        print(fmt(f"reader reading all {args.k} passages, threshold {t:.2f}", figures(wide, t)))
+        for name, variant in variants.items():
+            print(fmt(f"reader {name}, threshold {t:.2f}", figures(variant, t)))
+    if args.no_write:
+        print(f"best threshold {best:.2f} (not written)")
+        return
     config_path = args.reader_dir / "reader.json"
     config = json.loads(config_path.read_text())
     config["threshold"] = best

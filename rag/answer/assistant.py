@@ -8,6 +8,7 @@ and shows the closest passages instead.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import OrderedDict
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from rag.answer import reader as reader_weights
 from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supporting_extract, trim
-from rag.answer.language.details import Vocabulary
+from rag.answer.language.details import Vocabulary, missing_details, numbers_missing_near
+from rag.answer.language.polarity import contradicts, opposed
 from rag.answer.claims import claim_verifier
 from rag.answer.condense import acceptable_rewrite
 from rag.answer.llm import Fallback, LLMGenerator
@@ -36,9 +38,12 @@ from rag.store.factory import open_store
 
 #: Abstain also when the hand-written rules would (off: bench/calibrate_reader.py measured the
 #: reader alone better on the held-out training articles).
-RULES_VETO = False
+RULES_VETO: "bool | frozenset[str]" = frozenset(
+    r for r in os.environ.get("RAG_READER_VETO", "").split(",") if r)
 #: How many of the top passages the reader reads (its cost grows with each; bench/reader_open_corpus.py).
 READ_PASSAGES = 3
+#: Characters of each passage's own paragraph the reader also reads either side (whole sentences).
+READ_CONTEXT = int(os.environ.get("RAG_READ_CONTEXT", "0"))
 #: A dated article's answer is preferred for "latest" questions if it scores within this of the best.
 DATE_PREFERENCE_MARGIN = 0.2
 #: How far around a passage a long document is read for the details a question names.
@@ -72,7 +77,7 @@ class Assistant:
         where: DocumentFilter | None = None,
         reader: "reader_weights.ReaderWeights | None | str" = "fitted",
         span_reader: SpanReader | str | None = None,
-        rules_veto: bool | None = None,
+        rules_veto: "bool | frozenset[str] | None" = None,
         read_passages: int | None = None,
     ) -> None:
         self.store: Store = open_store(index_dir)
@@ -99,6 +104,8 @@ class Assistant:
         if self.generator is not None:  # the reader may check the model's claims too (RAG_CLAIM_VERIFIER)
             self.generator.verifier = claim_verifier(self.span_reader)
         #: Also abstain when the hand-written rules would (measured by bench/calibrate_reader.py).
+        #: True: abstain when the whole rule-based answerer would; a set of rule names: when one of
+        #: those rules flags the reader's sentence.
         self.rules_veto = RULES_VETO if rules_veto is None else rules_veto
         self.read_passages = READ_PASSAGES if read_passages is None else read_passages
         self.last_read: ReadSpan | None = None
@@ -342,12 +349,15 @@ class Assistant:
     ) -> Answer:
         """The reader's answer: its span leads, the whole sentence that holds it is quoted, and
         other articles' different figures for the same thing are shown beside it."""
-        read = read_passages(self.span_reader, query, passages[: self.read_passages], self.document_text)  # type: ignore[arg-type]
+        read = read_passages(self.span_reader, query, passages[: self.read_passages], self.document_text,  # type: ignore[arg-type]
+                             context=READ_CONTEXT)
         self.last_read = read
         support = read.confidence if read is not None else float("-inf")
         answers = read is not None and read.answers
-        if answers and self.rules_veto:
+        if answers and self.rules_veto is True:
             answers = self.extract(query, passages, frequencies, query_vector)[2]
+        elif answers and self.rules_veto and read is not None:
+            answers = not (rule_flags(query, read, self) & self.rules_veto)
         if not answers or read is None:
             return self.answer_from(query, passages, [], support)
         first = self.cite(1, read.passage, read.sentence_start, read.sentence_end)
@@ -435,6 +445,24 @@ class Assistant:
 
     def close(self) -> None:
         self.store.close()
+
+
+def rule_flags(query: str, read: ReadSpan, assistant: "Assistant") -> frozenset[str]:
+    """The hand-written abstention rules that flag the reader's answer: the question names a
+    detail its article never mentions, a number it gives is not near the answer, or the sentence
+    asserts what the question negates (or says the opposite)."""
+    text = assistant.document_text(read.passage.document_id)
+    sentence = text[read.sentence_start:read.sentence_end]
+    flags = set()
+    if missing_details(query, assistant.vocabulary(read.passage.document_id, read.span_start)):
+        flags.add("missing_detail")
+    if numbers_missing_near(query, text, read.sentence_start, read.sentence_end):
+        flags.add("number_far")
+    if contradicts(query, sentence):
+        flags.add("contradicts")
+    if opposed(query, sentence):
+        flags.add("opposed")
+    return frozenset(flags)
 
 
 def _last(stream: Iterator[str | Answer]) -> Answer:

@@ -69,20 +69,40 @@ def sentences_holding(text: str, start: int, end: int) -> tuple[int, int]:
     return holding[0][0], holding[-1][1]
 
 
+def widened(text: str, start: int, end: int, reach: int) -> tuple[int, int]:
+    """[start, end) grown by whole sentences of its own paragraph lying within `reach` characters
+    of it: the reader was trained on paragraphs, and a chunk cut at its edges loses what a
+    sentence refers to."""
+    if reach <= 0:
+        return start, end
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    lo, hi = max(line_start, start - _REACH), min(line_end, end + _REACH)
+    inside = [(a + lo, b + lo) for a, b in sentence_spans(text[lo:hi])
+              if a + lo >= start - reach and b + lo <= end + reach]
+    if not inside:
+        return start, end
+    return min(start, inside[0][0]), max(end, inside[-1][1])
+
+
 def read_passages(
     reader: SpanReader, question: str, passages: Sequence[Passage], document_text: Callable[[int], str],
+    context: int = 0,
 ) -> ReadSpan | None:
     """The reader's best span over the passages, as offsets into its article, with the sentence
     that holds it; None when there is nothing to read."""
     if not passages:
         return None
-    readings: list[Reading] = reader.read(question, [p.text for p in passages])
+    windows = [widened(document_text(p.document_id), p.start, p.end, context) for p in passages]
+    readings: list[Reading] = reader.read(question, [document_text(p.document_id)[a:b] for p, (a, b) in zip(passages, windows)])
     for reading in readings:
         passage = passages[reading.text_index]
         text = document_text(passage.document_id)
         if text[passage.start:passage.end] != passage.text:
             continue  # a stale chunk: never quoted
-        a, b = snap_to_words(text, passage.start + reading.start, passage.start + reading.end)
+        base = windows[reading.text_index][0]
+        a, b = snap_to_words(text, base + reading.start, base + reading.end)
         if b <= a:
             continue
         s, e = sentences_holding(text, a, b)
