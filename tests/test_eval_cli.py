@@ -106,3 +106,54 @@ def test_malformed_dataset_is_a_clear_error(capsys, tmp_path: Path):
     bad.write_text('{"id": "x"}\nnot json\n', encoding="utf-8")
     assert main(["eval", "--dataset", str(bad)]) == 1
     assert capsys.readouterr().err.startswith("Error: ")
+
+
+def _row(**given):
+    """A results row; score fields not named here (or added later) are 0."""
+    from dataclasses import MISSING, fields
+
+    from rag.evaluation.runner import Row
+
+    scores = {f.name: 0.0 for f in fields(Row) if f.default is MISSING and f.default_factory is MISSING}
+    base = scores | dict(id="q", type="number", question="How many?", answerable=True, accepted=["1,400"], answer="",
+                abstained=False, support=None, hit_rank=1, evidence_recall=None, correct=False, em=0.0, f1=0.0,
+                span=None, citations=[], citations_correct=0, evidence_cited=None)
+    return Row(**(base | given))
+
+
+def test_report_misses_are_one_markdown_line_each_and_cut_at_a_word(tmp_path: Path, monkeypatch):
+    import matplotlib.figure
+
+    from rag.evaluation import report
+    from rag.evaluation.runner import summarise, summarise_by_type
+
+    long_answer = "The council said\n\nthat " + "twelve hundred children were " * 12 + "abused."
+    rows = [
+        _row(id="a1", question="How many\n\nchildren?", answer=long_answer),
+        _row(id="a2", type="entity", accepted=["Wilshaw"], answer="Sir Michael Wilshaw said", correct=True,
+             span="Sir Michael Wilshaw", citations=[{"n": 1}], citations_correct=1),
+        _row(id="u1", type="unanswerable", question="Who is the *Home* Secretary?", answerable=False, accepted=[],
+             answer="Amber Rudd <b>said</b>", span="Amber Rudd", citations=[{"n": 1}], hit_rank=None),
+    ]
+    charts = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: charts.append(fig))
+    report.write(tmp_path, {"dataset": "set.jsonl"}, summarise(rows), summarise_by_type(rows), rows)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8").splitlines()
+
+    misses = md[md.index("## Misses (2)") + 2:]
+    assert len(misses) == 2 and all(line.startswith("- `") for line in misses), misses
+    got = misses[0].split("got: ", 1)[1]
+    assert "\n" not in got and got.endswith("were…") and len(got) <= report.MISS_CHARS, got
+    assert "How many children?" in misses[0]
+    assert "\\*Home\\*" in misses[1] and "\\<b\\>" in misses[1]  # shown as typed, never as markup
+
+    header = next(line for line in md if line.startswith("| set |")).split(" | ")
+    unanswerable = next(line for line in md if line.startswith("| unanswerable |")).split(" | ")
+    assert unanswerable[header.index("span")] == "–" and unanswerable[header.index("citP")] == "–", unanswerable
+    assert unanswerable[header.index("absR")] == "0.000"
+
+    [figure] = charts
+    by_type_axes = figure.axes[1]
+    labels = [t.get_text() for t in by_type_axes.get_yticklabels()]
+    assert labels == ["entity", "number"], labels  # answer accuracy only: no abstention recall mixed in
+    assert [round(p.get_width(), 3) for p in by_type_axes.patches] == [1.0, 0.0]

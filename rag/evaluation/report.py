@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,38 @@ COLUMNS = [
 ]
 
 
+#: Metrics of the answers given to answerable questions: meaningless for a set with none (an
+#: unanswerable question answered anyway has no span to lead with and no answer to cite).
+ANSWER_ONLY = ("span_rate", "citation_precision")
+#: How much of a wrong answer the report's list of misses shows.
+MISS_CHARS = 200
+
+
+def applicable(summary: dict[str, Any]) -> dict[str, Any]:
+    """`summary` with the answer-only metrics blank (None) when it holds no answerable question."""
+    if summary.get("answerable", 1):
+        return summary
+    return {**summary, **{key: None for key in ANSWER_ONLY}}
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """`text` on one line (runs of whitespace, line breaks included, become one space), cut at
+    a word boundary to at most `limit` characters with an ellipsis when it is longer."""
+    flat = " ".join(text.split())
+    if limit is None or len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    if flat[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def _md(text: str) -> str:
+    """Text for a markdown line, its markup characters (` * _ [ ] < > \\) escaped: a question
+    or an answer cannot open code, emphasis, a link or HTML in the report."""
+    return re.sub(r"([`*_\\[\]<>])", r"\\\1", text)
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "–"
@@ -29,7 +62,7 @@ def _fmt(value: Any) -> str:
 def table(summary: dict[str, Any], by_type: dict[str, dict[str, Any]], markdown: bool = False) -> str:
     header = ["set"] + [label for _, label in COLUMNS]
     body = [["all"] + [_fmt(summary.get(key)) for key, _ in COLUMNS]]
-    body += [[name] + [_fmt(s.get(key)) for key, _ in COLUMNS] for name, s in by_type.items()]
+    body += [[name] + [_fmt(applicable(s).get(key)) for key, _ in COLUMNS] for name, s in by_type.items()]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in body]
@@ -80,14 +113,20 @@ def write(out: Path, settings: dict[str, Any], summary: dict[str, Any], by_type:
         "absP/absR = abstention precision/recall (unanswerable questions).", "",
         f"## Misses ({len(wrong)})", "",
     ]
-    for r in wrong[:200]:
-        expected = "(should abstain)" if not r.answerable else " / ".join(r.accepted)
-        md.append(f"- `{r.id}` [{r.type}] {r.question} — expected {expected}; got: {r.answer[:200]}")
+    md += [_miss(r) for r in wrong[:200]]
     report = out / "report.md"
     report.write_text("\n".join(md) + "\n", encoding="utf-8")
     chart = out / "chart.png"
     _chart(chart, summary, by_type, settings)
     return [report, results, chart]
+
+
+def _miss(r: Row) -> str:
+    """One markdown list item for a question the assistant got wrong, on one line."""
+    expected = "(should abstain)" if not r.answerable else " / ".join(one_line(a) for a in r.accepted)
+    got = "(abstained)" if r.abstained else one_line(r.answer, MISS_CHARS)
+    return (f"- `{one_line(r.id).replace('`', '')}` [{_md(one_line(r.type))}] {_md(one_line(r.question))}"
+            f" — expected {_md(expected)}; got: {_md(got)}")
 
 
 def _chart(path: Path, summary: dict[str, Any], by_type: dict[str, dict[str, Any]], settings: dict[str, Any]) -> None:
@@ -105,14 +144,14 @@ def _chart(path: Path, summary: dict[str, Any], by_type: dict[str, dict[str, Any
     left.set_title("Overall")
     for y, v in enumerate(values):
         left.text(min(v + 0.01, 0.9), y, f"{v:.2f}", va="center")
-    types = [t for t in by_type if t != "unanswerable"]
-    acc = [by_type[t].get("answer_accuracy") or 0.0 for t in types]
-    if "unanswerable" in by_type:
-        types.append("unanswerable (abstained)")
-        acc.append(by_type["unanswerable"].get("abstention_recall") or 0.0)
+    # Answer accuracy only: abstention recall (of the unanswerable questions) is in the overall panel.
+    types = [t for t, s in by_type.items() if s.get("answer_accuracy") is not None]
+    acc = [by_type[t]["answer_accuracy"] for t in types]
     right.barh(types, acc, color="#6a9f58")
     right.set_xlim(0, 1)
-    right.set_title("Answer accuracy by question type")
+    right.set_title("Answer accuracy by question type (answerable questions)")
+    if not types:
+        right.text(0.5, 0.5, "no answerable questions", ha="center", va="center")
     fig.suptitle(settings_line({k: settings[k] for k in ("dataset", "embedder", "mode", "generator") if k in settings}),
                  fontsize=9)
     fig.tight_layout()
