@@ -267,8 +267,8 @@ def _answer_with_payload() -> Any:
     return answer, quote
 
 
-ALLOWED_TAGS = {"div", "span", "strong", "blockquote", "details", "summary", "mark", "br", "p", "table", "tr",
-                "td", "ul", "li"}
+ALLOWED_TAGS = {"div", "span", "strong", "blockquote", "details", "summary", "mark", "br", "p", "dl", "dt", "dd",
+                "ul", "li"}
 
 
 def _assert_inert(markup: str) -> None:
@@ -395,7 +395,7 @@ OTHER_CORPUS = {
 
 def test_example_questions_come_from_the_served_index(tmp_path: Path) -> None:
     from rag.ingest.pipeline import ingest
-    from rag.ui.app import example_questions
+    from rag.ui.app import example_topics
     from rag.ui.service import Service
 
     corpus = tmp_path / "corpus"
@@ -405,11 +405,11 @@ def test_example_questions_come_from_the_served_index(tmp_path: Path) -> None:
     ingest([corpus], tmp_path / "other", embedder_spec="offline", progress=False, warn=lambda m: None)
     service = Service(tmp_path / "other")
     try:
-        examples = example_questions(service)
-        assert examples and all("Bristol" in q for q in examples), examples
-        assert not any("Rotherham" in q or "LGA" in q for q in examples)
-        for question in examples:  # clicking one gives an answer, not "No supported answer"
-            assert not service.ask(question).abstained
+        topics = example_topics(service)
+        assert topics and all("Bristol" in t.headline and t.headline in t.question for t in topics), topics
+        assert not any("Rotherham" in t.question or "LGA" in t.question for t in topics)
+        for topic in topics:  # clicking one gives an answer, not "No supported answer"
+            assert not service.ask(topic.question).abstained
     finally:
         service.close()
     with running_app(tmp_path / "other") as url:
@@ -420,13 +420,13 @@ def test_example_questions_come_from_the_served_index(tmp_path: Path) -> None:
 
 
 def test_no_examples_when_the_index_answers_none(tmp_path: Path) -> None:
-    from rag.ui.app import example_questions
+    from rag.ui.app import example_topics
 
     class Nothing:
         def info(self) -> dict[str, Any]:
             return {"sources": [{"title": ""}, {"title": "x" * 500}]}
 
-    assert example_questions(Nothing()) == []  # type: ignore[arg-type]
+    assert example_topics(Nothing()) == []  # type: ignore[arg-type]
 
 
 def test_rag_ui_prints_one_line_naming_share_not_gradios_hint(index: Path) -> None:

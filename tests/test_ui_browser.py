@@ -47,7 +47,7 @@ PAYLOAD_HTML = (
 
 #: What must never appear inside the parts of the page that show documents and questions.
 INJECTED = """() => {
-  const areas = ['#rag-chat', '#rag-sources', '#rag-index', '#rag-upload-status'];
+  const areas = ['#rag-chat', '#rag-sources', '#rag-index', '#rag-upload-status', '#rag-examples'];
   const count = sel => areas.map(a => document.querySelectorAll(a + ' ' + sel).length).reduce((x, y) => x + y, 0);
   let handlers = 0;
   for (const el of document.querySelectorAll(areas.join(','))) {
@@ -66,6 +66,7 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
     playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    playwright_api.expect.set_options(timeout=TIMEOUT_MS)  # a loaded machine: waits for conditions, never sleeps
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -223,11 +224,129 @@ def test_example_questions_follow_an_upload_and_fill_the_question_box(page: Any,
         page.locator("#rag-upload input[type=file]").set_input_files([str(article)])
         page.locator("#rag-add").click()
         expect(page.locator("#rag-upload-status")).to_contain_text("Added northport.txt", timeout=90_000)
-        expect(examples).to_contain_text("Lighthouse keepers")  # (long examples are shown cut short)
+        expect(examples).to_contain_text("Lighthouse keepers return to Northport")
         examples.get_by_text("Lighthouse keepers").first.click()
         expect(page.locator("#rag-question textarea")).to_have_value(re.compile("Northport"))
         page.locator("#rag-question textarea").press("Enter")
         expect(page.locator("#rag-chat .rag-answered")).to_contain_text("12 lighthouse keepers")
         page.reload()  # a page opened after the upload shows the new examples too
         expect(page.locator("#rag-examples")).to_contain_text("Lighthouse keepers")
+        assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+#: Words of the index panel's facts that a line break cuts in two (the panel at 420 px).
+BROKEN_WORDS = """() => {
+  const broken = [];
+  const facts = document.querySelector('#rag-index .rag-panel');
+  const walker = document.createTreeWalker(facts, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('details')) continue;  // the document list: file names may wrap
+    for (const m of node.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}"""
+
+#: What lies over the top edge of the chat's visible messages: anything not a message there.
+OVER_THE_CHAT = """() => {
+  const log = document.querySelector('#rag-chat [role=log]');
+  const box = log.getBoundingClientRect();
+  const covering = [];
+  for (let x = box.left + 4; x < box.right - 4; x += 8) {
+    const el = document.elementFromPoint(x, box.top + 6);
+    if (!el || log.contains(el)) continue;
+    const named = el.closest('button, label, [aria-label]') || el;
+    covering.push((named.getAttribute('aria-label') || named.innerText || named.tagName).trim());
+  }
+  return [...new Set(covering)];
+}"""
+
+
+def test_a_narrow_page_reads_cleanly(browser: Any, tmp_path: Path) -> None:
+    """At 420 px: topics shown whole, a scrolled chat with nothing over it, an abstention with its
+    passages folded and no raw scores, filters that look empty when they are, an index panel
+    that breaks no word. Every problem is collected, then reported together."""
+    from playwright.sync_api import expect
+
+    from rag.ui.app import topic_question
+
+    index = build_seed_index(tmp_path / "index")
+    context = browser.new_context(viewport={"width": 420, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    with running_app(index) as url:
+        page.goto(url)
+        expect(page.locator("#rag-question textarea")).to_be_visible()
+        topics = page.locator("#rag-examples .rag-topic")
+        expect(topics.first).to_be_visible()
+        headlines = topics.all_inner_texts()
+        if not all(h.strip() and not h.endswith("...") for h in headlines):
+            problems.append(f"topics cut short: {headlines}")
+        topics.first.click()
+        expect(page.locator("#rag-question textarea")).to_have_value(topic_question(headlines[0].strip()))
+
+        for n, question in enumerate([ROTHERHAM, "Who is the chief inspector of schools?", "What did the LGA say?"]):
+            ask(page, question, n)
+        page.locator("#rag-chat [role=log]").evaluate("log => log.scrollTo(0, log.scrollHeight / 3)")
+        if covering := page.evaluate(OVER_THE_CHAT):
+            problems.append(f"over the chat's top message: {covering}")
+
+        ask(page, "What is the boiling point of mercury on Mars?", 3)
+        sources = page.locator("#rag-sources")
+        expect(sources.locator(".rag-banner.abstained")).to_be_visible()
+        if sources.locator(".rag-retrieved .rag-text:visible").count():
+            problems.append("an abstention shows its passages unfolded")
+        if re.search(r"rank \d+ · score", sources.inner_text()):
+            problems.append("raw rank and score shown")
+
+        page.locator("#rag-settings").get_by_text("Settings").first.click()
+        for box in ("#rag-since", "#rag-until", "#rag-source"):
+            field = page.locator(f"{box} input, {box} textarea").first
+            expect(field).to_be_visible()
+            if field.get_attribute("placeholder"):
+                problems.append(f"{box} shows {field.get_attribute('placeholder')!r} as if it were set")
+
+        page.locator("#rag-index-accordion").get_by_text("Index").first.click()
+        expect(page.locator("#rag-index")).to_contain_text("Documents")
+        if broken := page.evaluate(BROKEN_WORDS):
+            problems.append(f"index panel breaks words: {broken}")
+        page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
+    context.close()
+    assert problems == []
+
+
+def test_uploads_show_no_server_paths_and_a_refused_file_leaves_the_box_usable(page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    index = build_seed_index(tmp_path / "index")
+    files = tmp_path / "files"
+    files.mkdir()
+    article = files / "northport.txt"
+    article.write_text("Lighthouse keepers return to Northport\n\nNorthport harbour said on Tuesday that it had"
+                       " hired 12 lighthouse keepers, the first since 1985.\n", encoding="utf-8")
+    (files / "tool.exe").write_bytes(b"MZ" + bytes(200))
+    with running_app(index) as url:
+        page.goto(url)
+        page.locator("#rag-index-accordion").get_by_text("Index").first.click()
+        upload = page.locator("#rag-upload")
+        upload.locator("input[type=file]").set_input_files([str(files / "tool.exe")])  # refused by the page
+        expect(page.locator(".toast-body")).to_contain_text("Invalid file type")
+        expect(upload.locator("[data-testid=status-tracker] .error")).to_have_count(0, timeout=5_000)
+        upload.locator("input[type=file]").set_input_files([str(article)])  # the box takes files again
+        expect(upload.locator("tbody tr")).to_have_count(1)
+        page.locator("#rag-add").click()
+        expect(page.locator("#rag-upload-status")).to_contain_text("Added northport.txt", timeout=90_000)
+
+        ask(page, "How many lighthouse keepers did Northport hire?", 0)
+        expect(page.locator("#rag-sources .rag-file").first).to_contain_text("uploads/northport.txt")
+        page.locator("#rag-index details.rag-doclist > summary").click()
+        expect(page.locator("#rag-index")).to_contain_text("uploads/northport.txt")
+        shown = page.locator("#rag-sources").inner_text() + page.locator("#rag-index").inner_text()
+        assert str(tmp_path) not in shown and str(Path.cwd()) not in shown
         assert page.dialogs == []  # type: ignore[attr-defined]

@@ -118,12 +118,32 @@ def test_every_ui_action_shows_the_clis_line_when_the_index_breaks(
     assert files is not None  # the chosen files stay, to add again once the index is back
     assert line in text_lines(handlers.page_load()[0])
 
-    handlers.service.reload()  # as after an upload elsewhere: the next question opens the index again
     assert line in " ".join(text_lines(handlers.chat(KEEPERS)))
     with pytest.raises(gr.Error) as refused:
         handlers.ask(KEEPERS)
     assert f"Error: {refused.value.message}" == line
     assert snapshot(index) == before
+
+
+def test_questions_follow_the_published_index_without_a_reload(
+    index: Path, article: Path, ui: Callable[[Path], Handlers], capsys: pytest.CaptureFixture[str],
+) -> None:
+    import gradio as gr
+
+    from rag.ingest.pipeline import ingest
+
+    handlers = ui(index)  # its example questions opened the index
+    assert "No supported answer" in handlers.chat(KEEPERS)
+    ingest([article], index, embedder_spec="offline", progress=False, warn=lambda m: None)  # `rag ingest` elsewhere
+    assert "12 lighthouse keepers" in handlers.chat(KEEPERS)
+
+    (index / "manifest.json").unlink()
+    line = cli_error(capsys, "--index", str(index), "ask", KEEPERS)
+    for _ in range(2):  # every question, not only the first after the damage
+        assert line in " ".join(text_lines(handlers.chat(KEEPERS)))
+        with pytest.raises(gr.Error) as refused:
+            handlers.ask(KEEPERS)
+        assert f"Error: {refused.value.message}" == line
 
 
 def test_an_upload_to_an_index_that_went_away_creates_none(
@@ -176,21 +196,27 @@ def _corpus_index(tmp_path: Path, articles: dict[str, str]) -> Path:
     return tmp_path / "other"
 
 
+def shown_topics(updates: tuple[Any, ...] | list[Any]) -> list[str]:
+    """The headlines the topic buttons show, from (topics box update, *button updates)."""
+    box, *buttons = updates
+    return [b["value"] for b in buttons if b.get("visible")] if box.get("visible") else []
+
+
 def test_an_upload_refreshes_the_example_questions(
     tmp_path: Path, article: Path, ui: Callable[[Path], Handlers],
 ) -> None:
     handlers = ui(_corpus_index(tmp_path, OTHER_CORPUS))
-    old_examples = handlers.page_load()[1]
-    assert old_examples["samples"] and all("Bristol" in q for [q] in old_examples["samples"])
+    old = shown_topics(handlers.page_load()[1:])
+    assert old and all("Bristol" in headline for headline in old), old
 
-    status, _, files, examples, placeholder = handlers.add_uploads([str(article)])
+    status, _, files, *topics = handlers.add_uploads([str(article)])
     assert "Added northport.txt" in text_lines(status) and files is None
-    questions = [q for [q] in examples["samples"]]
-    assert examples["visible"] and "Northport" in questions[0], questions  # the new article first
-    assert "Northport" in placeholder["placeholder"]
-    assert not handlers.service.ask(questions[0]).abstained
-    assert handlers.pick_example([questions[0]]) == questions[0]  # clicking one fills the question box
-    assert handlers.page_load()[1:] == (examples, placeholder)  # a page opened later shows them too
+    headlines = shown_topics(topics)
+    assert headlines[0] == "Lighthouse keepers return to Northport", headlines  # the new article first
+    question = handlers.pick_example(headlines[0])  # clicking one fills the question box
+    assert "Lighthouse keepers return to Northport" in question and question.endswith("?")
+    assert not handlers.service.ask(question).abstained
+    assert shown_topics(handlers.page_load()[1:]) == headlines  # a page opened later shows them too
 
 
 def test_examples_appear_after_an_upload_when_the_index_had_none(
@@ -198,9 +224,9 @@ def test_examples_appear_after_an_upload_when_the_index_had_none(
 ) -> None:
     long_title = "A headline far too long to make a short example question out of, " * 3
     handlers = ui(_corpus_index(tmp_path, {"long.txt": f"{long_title.strip()}\n\n" + OTHER_CORPUS["library.txt"]}))
-    assert handlers.page_load()[1] == {"__type__": "update", "samples": [], "visible": False}
-    _, _, _, examples, _ = handlers.add_uploads([str(article)])
-    assert examples["visible"] and "Northport" in examples["samples"][0][0]
+    assert shown_topics(handlers.page_load()[1:]) == []
+    _, _, _, *topics = handlers.add_uploads([str(article)])
+    assert shown_topics(topics) == ["Lighthouse keepers return to Northport"]
 
 
 # --- 3. files an interrupted upload left in the uploads folder --------------------------------------
@@ -298,3 +324,60 @@ def test_rag_ui_names_files_an_interrupted_upload_left_when_it_starts(
     assert ui_cmd.run(parser.parse_args(["--index", str(index), "ui"])) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 1 and "leftover.txt, story.txt" in warnings[0], warnings
+
+
+# --- 4. uploads that share a name, or bytes, with an earlier one ----------------------------------
+
+FERRY = ("Ferry service to Skerry Island resumes\n\n"
+         "The ferry to Skerry Island resumed on Thursday after the harbour bought a new boat for 2 million pounds.\n")
+LIGHTHOUSE = ("Lighthouse at Gull Point repainted\n\n"
+              "The lighthouse at Gull Point was repainted red and white on Wednesday by 6 volunteers.\n")
+
+
+def _upload_file(tmp_path: Path, folder: str, text: str, name: str = "upload_article.txt") -> Path:
+    path = tmp_path / folder / name
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_upload_never_replaces_another_of_the_same_name(
+    index: Path, tmp_path: Path, ui: Callable[[Path], Handlers],
+) -> None:
+    handlers = ui(index)
+    lighthouse = _upload_file(tmp_path, "first", LIGHTHOUSE)
+    status, *_ = handlers.add_uploads([str(lighthouse)])
+    assert "Added upload_article.txt" in text_lines(status)
+    count = len(handlers.service.info()["sources"])
+
+    status, *_ = handlers.add_uploads([str(_upload_file(tmp_path, "second", FERRY))])
+    lines = text_lines(status)
+    assert "Added upload_article.txt as upload_article-2.txt (a different file named upload_article.txt is"\
+           " already in the index)" in lines, lines
+    assert f"The index now holds {count + 1} document(s)." in lines
+    assert "6 volunteers" in handlers.service.ask("How many volunteers repainted the Gull Point lighthouse?").answer
+    assert "2 million" in handlers.service.ask("How much did the new Skerry Island ferry boat cost?").answer
+
+    status, *_ = handlers.add_uploads([str(lighthouse)])  # the very same file again
+    lines = text_lines(status)
+    assert "Already in the index: upload_article.txt; nothing changed" in lines, lines
+    assert f"The index now holds {count + 1} document(s)." in lines
+    assert sorted(p.name for p in (index / "uploads").iterdir()) == ["upload_article-2.txt", "upload_article.txt"]
+
+    renamed = _upload_file(tmp_path, "third", LIGHTHOUSE, name="gull.txt")  # the same bytes, another name
+    status, *_ = handlers.add_uploads([str(renamed)])
+    assert "Already in the index: gull.txt (the same file as upload_article.txt); nothing changed" \
+        in text_lines(status)
+
+
+def test_two_different_files_of_one_name_in_one_upload_are_both_added(
+    index: Path, tmp_path: Path, ui: Callable[[Path], Handlers],
+) -> None:
+    handlers = ui(index)
+    files = [_upload_file(tmp_path, "a", LIGHTHOUSE), _upload_file(tmp_path, "b", FERRY),
+             _upload_file(tmp_path, "c", FERRY)]
+    lines = text_lines(handlers.add_uploads([str(f) for f in files])[0])
+    assert "Added upload_article.txt" in lines
+    assert any(m.startswith("Added upload_article.txt as upload_article-2.txt") for m in lines), lines
+    assert "Rejected upload_article.txt: the same file was given twice" in lines
+

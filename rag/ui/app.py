@@ -6,13 +6,16 @@ default). Tests launch it with `prevent_thread_lock=True` on a free port and clo
 Security: chat messages are rendered with markdown off and HTML sanitising on, and every
 piece of text in them (questions, answers, quotes, titles) is escaped by `rag.ui.render`
 first, so it shows as text; the sources and index panels are HTML built by `rag.ui.render`
-from escaped text. Nothing a document or a question contains can add elements to the page.
+from escaped text; topic buttons show a headline as a button's text. Nothing a document or a
+question contains can add elements to the page (the one script, DISMISS_REFUSED_UPLOAD, is fixed
+code).
 
 (No `from __future__ import annotations` here: Gradio reads the API function's type hints.)
 """
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,6 @@ import gradio as gr
 
 from rag.answer.assistant import Conversation
 from rag.answer.questions import without_surrogates
-from rag.config import display_path
 from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
 from rag.store.filters import DocumentFilter
@@ -31,17 +33,57 @@ from rag.ui.service import EXTRACTIVE, MAX_K, Service, filter_from
 from rag.ui.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 
 TITLE = "Ask the news articles"
-#: Example questions shown under the question box: made from the served index's titles, and only
-#: those the index answers (checked with the extractive answerer when the app is built, and
-#: again after an upload adds articles, the new ones first).
+#: Topics shown under the question box: headlines of the served index's articles, in full, each
+#: standing for a question about its article that the index answers (checked with the extractive
+#: answerer when the app is built, and again after an upload adds articles, the new ones first).
 MAX_EXAMPLES = 3
+#: What the question box shows while empty (a constant: a topic in it would read as typed text).
+PLACEHOLDER = "Ask a question about the articles"
 NO_FILES = ("No files to add: choose .txt, .md, .html or .pdf files first (files of other types, or over "
             f"{MAX_UPLOAD_BYTES // 2**20} MB, are refused as they are uploaded).")
 _EXAMPLE_TRIES = 12
+#: Page styles (Gradio 6 takes them at launch). The chat's own clear button floats over its top
+#: message (the "New conversation" button below the chat does the same); topic buttons show
+#: their headline whole, wrapped.
+APP_CSS = """
+#rag-chat .top-panel { display: none !important; }
+#rag-examples .rag-topic { flex: 0 1 auto !important; min-width: 0 !important; width: auto; height: auto;
+  white-space: normal; text-align: left; border-radius: 999px; padding: 4px 12px; }
+#rag-examples-label { opacity: 0.75; font-size: 0.9em; }
+"""
+DATE_HINT = "YYYY, YYYY-MM or YYYY-MM-DD; empty: no limit"
+#: (Gradio drops every "*" from an info line, so the hint cannot show a glob.)
+GLOB_HINT = "comma-separated file name patterns (a star matches anything); empty: all files"
+#: Gradio refuses a file of the wrong type or size in the browser: a toast says why, and the
+#: upload box is covered by a red "Error" until its x is clicked. This clicks it, keeping the
+#: toast and the files already chosen. Fixed code of ours; nothing from a document is in it.
+DISMISS_REFUSED_UPLOAD = """
+const box = document.getElementById('rag-upload');
+const dismiss = () => {
+  const status = box && box.querySelector('[data-testid="status-tracker"]');
+  const clear = status && status.querySelector('.error') && status.querySelector('.clear-status button');
+  if (clear) clear.click();
+};
+if (box) new MutationObserver(dismiss).observe(box, {childList: true, subtree: true});
+"""
+_MAX_HEADLINE = 100
 
 
-def example_questions(service: Service, limit: int = MAX_EXAMPLES, prefer: Sequence[str] = ()) -> list[str]:
-    """Questions about the served index's own articles that it answers; [] when none does.
+@dataclass(frozen=True)
+class Topic:
+    """An example shown under the question box: a headline, and the question a click puts in the box."""
+
+    headline: str
+    question: str
+
+
+def topic_question(headline: str) -> str:
+    """The question a topic asks: about its article, the headline quoted whole."""
+    return f"What is \u201c{headline}\u201d about?"
+
+
+def example_topics(service: Service, limit: int = MAX_EXAMPLES, prefer: Sequence[str] = ()) -> list[Topic]:
+    """Topics from the served index's own articles whose question it answers; [] when none does.
     Articles whose file name is in `prefer` (those an upload just added) are tried first."""
     try:
         sources = service.info()["sources"]
@@ -49,25 +91,21 @@ def example_questions(service: Service, limit: int = MAX_EXAMPLES, prefer: Seque
         return []
     names = {Path(name).name for name in prefer}
     sources = sorted(sources, key=lambda s: Path(str(s.get("source") or "")).name not in names)
-    out: list[str] = []
+    out: list[Topic] = []
     for source in sources[:_EXAMPLE_TRIES]:
-        title = " ".join(str(source.get("title") or "").split()).rstrip(".?!:;, ")
-        if not title or len(title) > 100:
+        headline = " ".join(str(source.get("title") or "").split()).rstrip(".?!:;, ")
+        if not headline or len(headline) > _MAX_HEADLINE or any(t.headline == headline for t in out):
             continue
-        question = f"What does the article say about {title}?"
+        topic = Topic(headline, topic_question(headline))
         try:
-            answer = service.ask(question, generator=EXTRACTIVE)
+            answer = service.ask(topic.question, generator=EXTRACTIVE)
         except Exception:  # noqa: BLE001 - an example that cannot be answered is not shown
             continue
-        if not answer.abstained and answer.citations and question not in out:
-            out.append(question)
+        if not answer.abstained and answer.citations:
+            out.append(topic)
         if len(out) >= limit:
             break
     return out
-
-
-def _placeholder(examples: Sequence[str]) -> str:
-    return "Ask about the articles" + (f", e.g. {examples[0]}" if examples else "")
 
 
 def _history_with(history: list[dict[str, Any]] | None, user: str, bot: str) -> list[dict[str, Any]]:
@@ -101,8 +139,8 @@ def build_app(
             raise
         outlets = []
     start = service.where or DocumentFilter()
-    #: The examples every page shows: a page loaded after an upload gets the refreshed ones.
-    current = {"examples": example_questions(service)}
+    #: The topics every page shows: a page loaded after an upload gets the refreshed ones.
+    current = {"topics": example_topics(service)}
 
     # --- handlers --------------------------------------------------------------------------------
 
@@ -138,7 +176,7 @@ def build_app(
             yield history, conversation, gr.skip(), ""
             return
         history[-1] = {"role": "assistant", "content": render.answer_message(answer, conversation.previous)}
-        yield history, conversation, render.sources_html(answer, display_path), ""
+        yield history, conversation, render.sources_html(answer, service.display), ""
 
     def new_conversation() -> tuple[Any, ...]:
         return [], Conversation(), render.empty_sources_html(), ""
@@ -151,16 +189,19 @@ def build_app(
             return render.messages_text([f"Error: {failure_message(exc)}"])
         return render.index_html(info) + (render.messages_text([pending_message(pending)]) if pending else "")
 
-    def examples_update() -> tuple[Any, Any]:
-        """The example questions and the placeholder that quotes the first one."""
-        shown = current["examples"]
-        return gr.update(samples=[[q] for q in shown], visible=bool(shown)), gr.update(placeholder=_placeholder(shown))
+    def examples_update() -> tuple[Any, ...]:
+        """The topics box (shown when there are topics) and one button per topic slot."""
+        topics = current["topics"]
+        buttons = [gr.update(value=topics[i].headline, visible=True) if i < len(topics)
+                   else gr.update(value="", visible=False) for i in range(MAX_EXAMPLES)]
+        return gr.update(visible=bool(topics)), *buttons
 
-    def pick_example(sample: list[str] | None) -> Any:
-        return sample[0] if sample else gr.skip()
+    def pick_example(headline: str | None) -> Any:
+        """The question a topic button puts in the question box."""
+        return topic_question(headline) if headline else gr.skip()
 
     def page_load() -> tuple[Any, ...]:
-        return (refresh_index(), *examples_update())
+        return refresh_index(), *examples_update()
 
     def add_uploads(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         """Check and index uploaded files (and any an interrupted upload left); bad ones are
@@ -168,14 +209,15 @@ def build_app(
         paths = [Path(f) for f in (files if isinstance(files, list) else [files])] if files else []
         try:
             if not paths and not service.pending_uploads():
-                return render.messages_text([NO_FILES]), *[gr.skip()] * 4
+                return render.messages_text([NO_FILES]), *[gr.skip()] * (3 + MAX_EXAMPLES)
             result = service.add_files([(p, p.name) for p in paths],
                                        progress=lambda fraction, desc: progress(fraction, desc=desc))
         except Exception as exc:  # noqa: BLE001 - one line in the panel, never a traceback in Gradio
-            return render.messages_text([f"Error: {failure_message(exc)}"]), refresh_index(), *[gr.skip()] * 3
-        examples_out: tuple[Any, Any] = (gr.skip(), gr.skip())
+            return (render.messages_text([f"Error: {failure_message(exc)}"]), refresh_index(),
+                    *[gr.skip()] * (2 + MAX_EXAMPLES))
+        examples_out: tuple[Any, ...] = (gr.skip(),) * (1 + MAX_EXAMPLES)
         if result.added or result.recovered:
-            current["examples"] = example_questions(service, prefer=result.added + result.recovered)
+            current["topics"] = example_topics(service, prefer=result.added + result.recovered)
             examples_out = examples_update()
         kept = gr.skip() if result.error else None  # nothing was added: the files stay chosen, to try again
         return render.messages_text(result.messages()), refresh_index(), kept, *examples_out
@@ -188,7 +230,7 @@ def build_app(
         since/until: dates (2016, 2016-03, 2016-03-03); outlet: names, comma-separated; source: globs."""
         try:
             where = filter_from(since, until, outlet, source)
-            return service.ask(question, k=k, mode=mode, where=where).to_json(display_path)
+            return service.ask(question, k=k, mode=mode, where=where).to_json(service.display)
         except Exception as exc:
             message = user_message(exc)
             if message is None:
@@ -204,8 +246,10 @@ def build_app(
                     "passages instead.")
         with gr.Row():
             with gr.Column(scale=3):
+                gr.Markdown("### Conversation")  # a heading, not the chat's label: that floats over messages
                 chatbot = gr.Chatbot(
                     label="Conversation",
+                    show_label=False,
                     elem_id="rag-chat",
                     height=460,
                     render_markdown=False,  # text is escaped HTML from rag.ui.render, never markdown
@@ -217,15 +261,20 @@ def build_app(
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder=_placeholder(current["examples"]),
+                        placeholder=PLACEHOLDER,
                         show_label=False, lines=1, max_lines=4, scale=5, elem_id="rag-question", autofocus=True,
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
-                # A Dataset rather than gr.Examples: its samples can be replaced after an upload (and
-                # gr.Examples built with none cannot fill the question box later).
-                examples = gr.Dataset(components=[question], samples=[[q] for q in current["examples"]],
-                                      label="Example questions", visible=bool(current["examples"]),
-                                      elem_id="rag-examples")
+                # Buttons rather than gr.Examples or a gr.Dataset: those cut a sample at 60 characters,
+                # and their samples are the text put in the box; a button shows its headline whole.
+                with gr.Column(visible=bool(current["topics"]), elem_id="rag-examples") as examples:
+                    gr.Markdown("Topics in the index: click one to ask about it", elem_id="rag-examples-label")
+                    with gr.Row():
+                        topic_buttons = [
+                            gr.Button(current["topics"][i].headline if i < len(current["topics"]) else "",
+                                      visible=i < len(current["topics"]), size="sm", elem_classes="rag-topic")
+                            for i in range(MAX_EXAMPLES)
+                        ]
                 clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
             with gr.Column(scale=2, elem_id="rag-sources-column"):
                 gr.Markdown("### Sources")
@@ -244,14 +293,15 @@ def build_app(
                     else "extractive quotes, or the language model set by RAG_LLM",
                 )
             with gr.Row():
-                since_box = gr.Textbox(start.since or "", label="Published since", placeholder="2016-03",
+                # Formats as hints under the labels: a placeholder like "2016-03" reads as a filter set.
+                since_box = gr.Textbox(start.since or "", label="Published since", info=DATE_HINT,
                                        max_lines=1, elem_id="rag-since")
-                until_box = gr.Textbox(start.until or "", label="Published until", placeholder="2016-12-31",
+                until_box = gr.Textbox(start.until or "", label="Published until", info=DATE_HINT,
                                        max_lines=1, elem_id="rag-until")
                 outlet_pick = gr.Dropdown(outlets, value=[o for o in start.outlets if o in outlets], multiselect=True,
                                           label="Outlets", elem_id="rag-outlets", interactive=bool(outlets),
                                           info="all outlets when none is chosen")
-                source_box = gr.Textbox(", ".join(start.sources), label="Files (globs)", placeholder="bbc/*, *.html",
+                source_box = gr.Textbox(", ".join(start.sources), label="Files (globs)", info=GLOB_HINT,
                                         max_lines=1, elem_id="rag-source")
         with gr.Accordion("Index", open=False, elem_id="rag-index-accordion"):
             index_panel = gr.HTML(refresh_index(), css_template=render.PANEL_CSS, js_on_load=None, elem_id="rag-index")
@@ -260,7 +310,7 @@ def build_app(
                 file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath", elem_id="rag-upload",
             )
             add_button = gr.Button("Add to the index", elem_id="rag-add")
-            upload_status = gr.HTML("", js_on_load=None, elem_id="rag-upload-status")
+            upload_status = gr.HTML("", js_on_load=DISMISS_REFUSED_UPLOAD, elem_id="rag-upload-status")
 
         inputs = [question, chatbot, conversation, k_slider, mode_radio, generator, since_box, until_box, outlet_pick,
                   source_box]
@@ -269,12 +319,13 @@ def build_app(
             trigger(respond, inputs, outputs, api_visibility="private", concurrency_id="rag-answer",
                     concurrency_limit=4, show_progress="minimal")
         clear.click(new_conversation, None, outputs, api_visibility="private", queue=False)
-        chatbot.clear(new_conversation, None, outputs, api_visibility="private", queue=False)
-        examples.click(pick_example, examples, question, api_visibility="private", queue=False,
-                       show_progress="hidden")
-        add_button.click(add_uploads, uploads, [upload_status, index_panel, uploads, examples, question],
-                         api_visibility="private", concurrency_limit=1)
-        app.load(page_load, None, [index_panel, examples, question], api_visibility="private")
+        for button in topic_buttons:
+            button.click(pick_example, button, question, api_visibility="private", queue=False,
+                         show_progress="hidden")
+        add_button.click(add_uploads, uploads, [upload_status, index_panel, uploads, examples, *topic_buttons],
+                         api_visibility="private", concurrency_limit=1, show_progress_on=[uploads])
+        app.load(page_load, None, [index_panel, examples, *topic_buttons], api_visibility="private",
+                 show_progress="hidden")
         gr.api(ask, api_name="ask", concurrency_id="rag-answer", concurrency_limit=4)
 
     app.rag_service = service  # type: ignore[attr-defined]
@@ -318,5 +369,6 @@ def launch_app(
         mcp_server=False,
         enable_monitoring=False,
         footer_links=["api"],
+        css=APP_CSS,
     )
     return local_url

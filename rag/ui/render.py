@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timedelta
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +54,12 @@ PANEL_CSS = """
 .rag-panel .rag-short { margin-bottom: 8px; }
 .rag-panel details > summary { cursor: pointer; color: #2563eb; margin-top: 4px; }
 .rag-panel .rag-muted { opacity: 0.7; }
-.rag-panel table { border-collapse: collapse; }
-.rag-panel td { padding: 2px 12px 2px 0; vertical-align: top; }
+.rag-panel dl.rag-facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 4px 14px;
+  margin: 0 0 10px 0; }
+.rag-panel dl.rag-facts dt { font-weight: 600; white-space: nowrap; overflow-wrap: normal; word-break: normal; }
+.rag-panel dl.rag-facts dd { margin: 0; min-width: 0; overflow-wrap: break-word; word-break: normal; }
+.rag-panel .rag-doclist ul { margin: 6px 0 0 0; padding-left: 18px; }
+.rag-panel .rag-doclist li { margin-bottom: 4px; }
 """
 
 
@@ -185,12 +190,14 @@ def _citation_card(citation: "Citation", passages: Sequence["Passage"], display:
 
 
 def _passage_card(passage: "Passage", display: DisplayPath, *, open_text: bool) -> str:
+    """A retrieved passage: its article and place, then its text (behind a summary unless
+    `open_text`). Ranks and fusion scores are left out: the order already ranks them, and a
+    fused score means nothing to a reader."""
     head = _heading(None, passage.title, passage.source, passage.start, passage.end, display)
-    rank = f'<div class="rag-muted">rank {passage.rank} · score {passage.score:.4f}</div>'
     text = f'<div class="rag-text">{esc(passage.text)}</div>'
     if not open_text:
         text = f'<details class="rag-passage"><summary>Show the passage</summary>{text}</details>'
-    return f'<div class="rag-source rag-retrieved">{head}{rank}{text}</div>'
+    return f'<div class="rag-source rag-retrieved">{head}{text}</div>'
 
 
 def sources_html(answer: "Answer", display: DisplayPath | None = None) -> str:
@@ -204,7 +211,7 @@ def sources_html(answer: "Answer", display: DisplayPath | None = None) -> str:
         )
         if not answer.passages:
             parts.append('<p class="rag-muted">No passage matched the question at all.</p>')
-        parts.extend(_passage_card(p, display, open_text=True) for p in answer.passages)
+        parts.extend(_passage_card(p, display, open_text=False) for p in answer.passages)
     else:
         count = len(answer.citations)
         parts.append(
@@ -232,16 +239,27 @@ def empty_sources_html() -> str:
 
 # --- index panel ---------------------------------------------------------------------------------
 
+def built_at(value: object) -> str:
+    """An ISO time stamp as a reader writes it ("2026-12-07 13:43 UTC"); other values as they are."""
+    try:
+        stamp = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if stamp.utcoffset() == timedelta(0):
+        return stamp.strftime("%Y-%m-%d %H:%M UTC")
+    return stamp.strftime("%Y-%m-%d %H:%M %z" if stamp.tzinfo else "%Y-%m-%d %H:%M")
+
+
 def index_html(info: Mapping[str, Any]) -> str:
-    """Documents, chunks and embedder of the index (from `Store.info`)."""
+    """Documents, chunks and embedder of the index (from `Store.info`), then its documents."""
     rows = [
         ("Documents", info.get("documents")),
         ("Chunks", info.get("chunks")),
         ("Embedder", f"{info.get('embedder')} (dimension {info.get('dimension')})"),
         ("Vectors", f"FAISS {info.get('index_type')}"),
-        ("Built", f"{info.get('built_at')} (generation {info.get('generation')})"),
+        ("Built", f"{built_at(info.get('built_at'))} (generation {info.get('generation')})"),
     ]
-    table = "".join(f"<tr><td><strong>{esc(k)}</strong></td><td>{esc(v)}</td></tr>" for k, v in rows)
+    facts = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
     sources = info.get("sources") or []
     items = "".join(
         f'<li>{esc(s.get("title") or _basename(str(s.get("source"))))} '
@@ -250,7 +268,7 @@ def index_html(info: Mapping[str, Any]) -> str:
     )
     listing = (f'<details class="rag-doclist"><summary>{len(sources)} document(s)</summary><ul>{items}</ul></details>'
                if sources else "")
-    return f'<div class="rag-panel rag-index"><table>{table}</table>{listing}</div>'
+    return f'<div class="rag-panel rag-index"><dl class="rag-facts">{facts}</dl>{listing}</div>'
 
 
 def messages_text(messages: Sequence[str]) -> str:

@@ -5,6 +5,11 @@ used by several threads at once, and Gradio runs handlers on a thread pool; so q
 answered one at a time (an extractive answer takes milliseconds). Uploads are ingested
 outside that lock, since ingest writes a new generation beside the one being read; when it is
 published the assistants are closed and re-opened on their next question.
+
+Before each question the published manifest is read again (a few hundred bytes): when it
+changed, or went away, since the assistants were opened, they are re-opened, so an index that
+broke while the UI serves gives each question the CLI's one-line error instead of answers from
+files it no longer names, and an ingest from the command line is picked up.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from typing import Any
 from rag.answer.assistant import Assistant, Conversation
 from rag.answer.llm import display_spec
 from rag.answer.types import Answer
-from rag.config import display_path
 from rag.errors import RagError
 from rag.retrieve.hybrid import MODES
-from rag.store.factory import backend_for, open_store
+from rag.store.factory import backend_for, is_remote, open_store
+from rag.store.manifest import MANIFEST_NAME
 from rag.store.filters import DocumentFilter, iso_prefix
 from rag.ui.leftovers import pending_uploads, upload_name
 from rag.ui.uploads import UploadResult, add_files, uploads_dir
@@ -62,6 +67,7 @@ class Service:
         self._lock = threading.Lock()  # not RLock: Gradio may resume a handler on another thread
         self._ingest_lock = threading.Lock()
         self._assistants: dict[tuple[str, str | None], "Assistant"] = {}
+        self._published: bytes | None = self._manifest_now()
 
     @property
     def generators(self) -> list[str]:
@@ -69,8 +75,23 @@ class Service:
         without its base URL (which can carry credentials, and is nobody's business in a browser)."""
         return [EXTRACTIVE] + ([display_spec(self.llm)] if self.llm else [])
 
+    def _manifest_now(self) -> bytes | None:
+        """The published manifest's bytes (b"" when it is gone); None for a remote index."""
+        if is_remote(self.index_dir):
+            return None
+        try:
+            return (Path(self.index_dir) / MANIFEST_NAME).read_bytes()
+        except OSError:
+            return b""
+
     def _assistant(self, mode: str, generator: str | None) -> "Assistant":
-        """The assistant for (mode, generator), opened on first use; call with the lock held."""
+        """The assistant for (mode, generator), opened on first use, and again when the published
+        manifest changed since; call with the lock held."""
+        published = self._manifest_now()
+        if published != self._published:
+            for assistant in self._assistants.values():
+                assistant.close()
+            self._assistants, self._published = {}, published
         llm = None if generator in (None, "", EXTRACTIVE) else generator
         if llm is not None and self.llm and llm == display_spec(self.llm):
             llm = self.llm  # the model as listed, without its base URL
@@ -140,11 +161,28 @@ class Service:
         return result
 
     def info(self) -> dict[str, Any]:
+        """`Store.info()`, each source as `display` shows it."""
         with open_store(self.index_dir) as store:
             info = store.info()
         for source in info["sources"]:
-            source["source"] = display_path(source["source"])
+            source["source"] = self.display(source["source"])
         return info
+
+    def display(self, source: str) -> str:
+        """A document's file as the UI shows it, never as an absolute path on this server:
+        uploads as `uploads/NAME`, files under the index or the working directory relative
+        to it, any other file as its folder and name."""
+        path = Path(source)
+        if not path.is_absolute():
+            return source
+        for base, prefix in ((uploads_dir(self.index_dir), "uploads"), (self._local_index(), ""),
+                             (Path.cwd(), "")):
+            if base is not None and path.is_relative_to(base.resolve()):
+                return str(Path(prefix, path.relative_to(base.resolve())))
+        return str(Path(*path.parts[1:][-2:]))
+
+    def _local_index(self) -> Path | None:
+        return None if is_remote(self.index_dir) else Path(self.index_dir)
 
     def add_files(
         self, files: Sequence[tuple[Path, str]], progress: Callable[[float, str], None] = lambda f, m: None

@@ -5,8 +5,10 @@ A file is accepted only if its extension is on the allow-list, it is at most
 or text-less files are refused with the loader's own reason). Accepted files are copied into
 `<index>/uploads/` under a cleaned-up name (each written beside the folder first and renamed
 in, so the folder never holds half a file) and that folder is ingested; the ingest publishes a
-new index generation atomically, so a failure leaves the previous index as it was, and a
-replaced upload is put back. An index that is missing or unreadable refuses the upload before
+new index generation atomically, so a failure leaves the previous index as it was. An upload
+never replaces another: a file whose bytes the index already holds is reported as already
+indexed and not copied, and a different file under a name already taken is added under the next
+free name (`story-2.txt`), which the status names. An index that is missing or unreadable refuses the upload before
 anything is copied. Files an interrupted upload left in the folder are added with the next one
 and reported (`rag.ui.leftovers`). A remote index (milvus://...) has no directory here: its uploads
 go to $RAG_UPLOADS_DIR, else ~/.cache/rag-news/uploads/<NAME> on the machine running the UI
@@ -19,16 +21,20 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.ingest.cleaning import clean_news_text
-from rag.ingest.loading import Skipped, read_document
+from rag.ingest.loading import Skipped, file_digest, read_document
 from rag.ingest.pipeline import ingest
 from rag.store.factory import is_remote, open_store
 from rag.ui.errors import user_message
 from rag.ui.leftovers import pending_uploads, upload_name
+
+if TYPE_CHECKING:
+    from rag.store.base import StoredDocument
 
 #: What the UI accepts (the loader reads all of these).
 ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -43,12 +49,18 @@ class UploadResult:
     #: Files an earlier, interrupted upload had left in the folder, added by this one.
     recovered: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    #: (name given, name in the index) of files whose very bytes the index already holds.
+    already: list[tuple[str, str]] = field(default_factory=list)
+    #: Name in the uploads folder -> name given, for files added under another name than theirs.
+    renamed: dict[str, str] = field(default_factory=dict)
     documents_before: int | None = None
     documents_after: int | None = None
     error: str | None = None
 
     def messages(self) -> list[str]:
-        out = [f"Added {name}" for name in self.added]
+        out = [self._added(name) for name in self.added]
+        out += [f"Already in the index: {given}" + (f" (the same file as {held})" if held != given else "")
+                + "; nothing changed" for given, held in self.already]
         out += [f"Added {name} (left in the uploads folder by an upload that did not finish)" for name in self.recovered]
         out += [f"Rejected {name}: {reason}" for name, reason in self.rejected]
         if self.error:
@@ -56,6 +68,12 @@ class UploadResult:
         if self.documents_after is not None:
             out.append(f"The index now holds {self.documents_after} document(s).")
         return out or ["No files given."]
+
+    def _added(self, name: str) -> str:
+        given = self.renamed.get(name)
+        if given is None:
+            return f"Added {name}"
+        return f"Added {given} as {name} (a different file named {given} is already in the index)"
 
 
 def uploads_dir(index: Path | str) -> Path:
@@ -136,8 +154,8 @@ def add_files(
         result.error = message
         result.rejected = [(name, "not added") for _, name in files]
         return result
-    accepted = _checked(files, result, progress)
     uploads = uploads_dir(index_dir)
+    accepted = _targets(_checked(files, result, progress), uploads, documents, result)
     names = {target for _, target in accepted}
     leftovers = [p for p in pending_uploads(uploads, documents) if upload_name(p, uploads) not in names]
     result.documents_after = result.documents_before
@@ -149,7 +167,7 @@ def add_files(
         if (message := user_message(exc)) is None:
             raise
         result.error = message
-        result.rejected.extend((target, "not added") for _, target in accepted)
+        result.rejected.extend((result.renamed.get(target, target), "not added") for _, target in accepted)
         return result
     for _, target in accepted:
         reason = skipped.get(str((uploads / target).resolve()))
@@ -169,9 +187,8 @@ def add_files(
 
 def _checked(files: Sequence[tuple[Path, str]], result: UploadResult,
              progress: Callable[[float, str], None]) -> list[tuple[Path, str]]:
-    """The (path, target name) of files that pass `check_file`; the others go to `result.rejected`."""
+    """The (path, name given) of files that pass `check_file`; the others go to `result.rejected`."""
     accepted: list[tuple[Path, str]] = []
-    seen: set[str] = set()
     for i, (path, name) in enumerate(files):
         progress(0.3 * i / max(1, len(files)), f"Checking {name}")
         try:
@@ -179,15 +196,64 @@ def _checked(files: Sequence[tuple[Path, str]], result: UploadResult,
         except Exception as exc:  # e.g. no room in the temp directory for the probe
             if (reason := user_message(exc)) is None:
                 raise
-        target = safe_name(name)
-        if reason is None and target in seen:
-            reason = "the same name was given twice"
         if reason is not None:
             result.rejected.append((name, reason))
             continue
-        seen.add(target)
-        accepted.append((Path(path), target))
+        accepted.append((Path(path), name))
     return accepted
+
+
+def _held_digests(documents: Mapping[str, StoredDocument], uploads: Path) -> dict[str, str]:
+    """File digest -> how the user knows the stored document that was read from those bytes."""
+    held: dict[str, str] = {}
+    for source, document in documents.items():
+        path = Path(source)
+        name = upload_name(path, uploads) if path.is_relative_to(uploads.resolve()) else path.name
+        held.setdefault(document.fingerprint.split(":", 1)[0], name)
+    return held
+
+
+def _free_name(target: str, uploads: Path, taken: set[str]) -> str:
+    """`target`, or `stem-2.suffix`, `stem-3.suffix`, ...: the first name neither in the folder nor taken."""
+    stem, dot, suffix = target.rpartition(".")
+    if not dot:
+        stem, suffix = target, ""
+    candidate, n = target, 1
+    while candidate in taken or (uploads / candidate).exists():
+        n += 1
+        candidate = f"{stem}-{n}{dot}{suffix}"
+    return candidate
+
+
+def _targets(accepted: Sequence[tuple[Path, str]], uploads: Path, documents: Mapping[str, StoredDocument],
+             result: UploadResult) -> list[tuple[Path, str]]:
+    """The (path, name in the uploads folder) of each checked file the index does not hold yet.
+
+    A file whose bytes the index holds goes to `result.already`; one named like a different
+    file in the folder (or earlier in this upload) gets the next free name, noted in
+    `result.renamed`; the same bytes twice in one upload are added once.
+    """
+    held = _held_digests(documents, uploads)
+    placed: list[tuple[Path, str]] = []
+    taken: dict[str, str] = {}  # name in the folder -> digest, for this upload's files
+    for path, name in accepted:
+        digest = file_digest(path)
+        if digest in held:
+            result.already.append((name, held[digest]))
+            continue
+        if digest in taken.values():
+            result.rejected.append((name, "the same file was given twice"))
+            continue
+        target = safe_name(name)
+        dest = uploads / target
+        same = dest.is_file() and target not in taken and file_digest(dest) == digest  # left by an upload cut short
+        if not same:
+            target = _free_name(target, uploads, set(taken))
+            if target != safe_name(name):
+                result.renamed[target] = name
+        taken[target] = digest
+        placed.append((path, target))
+    return placed
 
 
 def _place_and_ingest(
@@ -212,7 +278,7 @@ def _place_and_ingest(
             for path, target in accepted:
                 dest = uploads / target
                 shutil.copyfile(path, staging / target)
-                if dest.exists():  # an updated version of an earlier upload
+                if dest.exists():  # the same bytes, left by an upload cut short: kept until the ingest is done
                     backups[dest] = backup / target
                     shutil.copyfile(dest, backups[dest])
                 os.replace(staging / target, dest)
