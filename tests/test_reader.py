@@ -49,7 +49,7 @@ def test_sentence_vectors_are_cached_and_batched():
 
 
 def test_the_offline_embedder_keeps_the_lexical_rules(seed_index: Path):
-    a = Assistant(seed_index)
+    a = Assistant(seed_index, span_reader="off")
     try:
         assert a.sentence_vectors is None and a.reader is None and a.meaning(np.zeros(3)) is None
         answer = a.ask("How many children were sexually abused in Rotherham?")
@@ -60,7 +60,7 @@ def test_the_offline_embedder_keeps_the_lexical_rules(seed_index: Path):
 
 
 def test_the_cosine_changes_the_chosen_sentence_by_its_weight(seed_index: Path):
-    a = Assistant(seed_index)
+    a = Assistant(seed_index, span_reader="off")
     try:
         question = "How many children were sexually abused in Rotherham?"
         passages = a.retriever.search(question, 5).passages
@@ -83,7 +83,7 @@ def test_the_cosine_changes_the_chosen_sentence_by_its_weight(seed_index: Path):
 
 
 def test_rules_can_be_switched_off_one_by_one(seed_index: Path):
-    a = Assistant(seed_index)
+    a = Assistant(seed_index, span_reader="off")
     try:
         question = "How many children were abused in Derby?"
         passages = a.retriever.search(question, 5).passages
@@ -98,7 +98,7 @@ def test_rules_can_be_switched_off_one_by_one(seed_index: Path):
 
 
 def test_the_classifier_decides_when_the_embedder_knows_meaning(seed_index: Path):
-    a = Assistant(seed_index)
+    a = Assistant(seed_index, span_reader="off")
     try:
         a.sentence_vectors = SentenceVectors(_Stub("st:stub"))
         question = "How many children were sexually abused in Rotherham?"

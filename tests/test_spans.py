@@ -74,8 +74,22 @@ def test_the_answer_leads_with_the_span_and_the_json_carries_its_offsets(seed_in
         a.close()
 
 
-def test_an_answer_without_a_thing_asked_for_has_no_span(seed_index: Path):
+def test_the_reader_gives_a_span_for_what_the_rules_leave_as_a_sentence(seed_index: Path):
+    """With the reader, "What did the LGA call for?" has a short answer too, inside its quote."""
     a = Assistant(seed_index)
+    try:
+        answer = a.ask("What did the LGA call for?")
+        span = answer.answer_span
+        assert not answer.abstained and span is not None and "independent review" in span.text
+        quote = answer.citations[span.citation - 1]
+        assert quote.start <= span.start < span.end <= quote.end and answer.answer.startswith(span.text + " — “")
+    finally:
+        a.close()
+
+
+def test_an_answer_without_a_thing_asked_for_has_no_span(seed_index: Path):
+    """The hand-written rules (--reader off) give a span only for a thing asked for."""
+    a = Assistant(seed_index, span_reader="off")
     try:
         answer = a.ask("What did the LGA call for?")
         assert not answer.abstained and answer.answer_span is None
