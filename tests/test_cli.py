@@ -184,3 +184,15 @@ def test_rag_ui_on_a_port_in_use_is_one_line_of_our_own(capsys, seed_index: Path
     assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1, err
     assert f"port {port} on 127.0.0.1 is in use; choose another with --port" in err
     assert "GRADIO" not in err and "launch()" not in err
+
+
+def test_info_and_answers_name_the_embedder_the_same_way(seed_index, capsys):
+    """Issue 20 item 13: the answer said sentence-transformers:..., info said onnx:... ."""
+    from rag.cli import main
+
+    assert main(["--index", str(seed_index), "info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert main(["--index", str(seed_index), "ask", "How many children were abused in Rotherham?", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert info["embedder"] == answer["embedder"] and "embedder_spec" not in info
+    assert info["embedder_runtime"] in ("onnxruntime", "torch", "none")

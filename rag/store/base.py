@@ -199,7 +199,8 @@ class Store(ABC):
             "documents": docs,
             "chunks": chunks,
             "embedder": s.embedder_id,
-            "embedder_spec": s.embedder_spec,
+            # One name for the embedder everywhere (answers say the same); how it runs is apart.
+            "embedder_runtime": _runtime(s.embedder_spec),
             "model_sha256": s.model_sha256,
             "dimension": s.dimension,
             "chunk_size": s.chunk_size,
@@ -391,3 +392,8 @@ def fused_hits(lexical: list[int], dense: list[int], dense_weight: float) -> Hyb
         {cid: i for i, cid in enumerate(dense, start=1)},
     )
 
+
+def _runtime(spec: str | None) -> str:
+    """How an embedder spec runs the model: onnxruntime, torch (sentence-transformers) or none."""
+    kind = (spec or "").partition(":")[0]
+    return {"onnx": "onnxruntime", "auto": "onnxruntime", "st": "torch", "sentence-transformers": "torch"}.get(kind, "none")
