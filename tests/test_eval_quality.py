@@ -12,7 +12,21 @@ from rag.cli import main
 
 from .conftest import REPO
 
-FLOORS = {
+#: With the reader (the default; offline embedder): measured 0.828 accuracy, 0.781 citation
+#: precision, EM 0.500, F1 0.598, evidence recall 0.979, abstention recall 0.640 and precision
+#: 0.640. The set was written beside the hand-written rules, which still score higher on it in
+#: accuracy and abstention (RULE_FLOORS, --reader off); the reader answers where they do not on
+#: questions nobody here wrote (README, "How good it is").
+READER_FLOORS = {
+    "answer_accuracy": 0.80,
+    "citation_precision": 0.76,
+    "exact_match": 0.47,
+    "f1": 0.57,
+    "evidence_recall_at_k": 0.95,
+    "abstention_recall": 0.60,
+    "abstention_precision": 0.60,
+}
+RULE_FLOORS = {
     "answer_accuracy": 0.85,
     "citation_precision": 0.77,
     # The short answer (the answer span, else the whole answer) is now a real measure.
@@ -24,10 +38,11 @@ FLOORS = {
 }
 
 
-def test_seed_set_meets_its_floors(capsys, monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize(("reader", "floors"), [("default", READER_FLOORS), ("off", RULE_FLOORS)])
+def test_seed_set_meets_its_floors(capsys, monkeypatch: pytest.MonkeyPatch, reader: str, floors: dict[str, float]):
     monkeypatch.chdir(REPO)
-    args = ["eval", "--json"]
-    for metric, floor in FLOORS.items():
+    args = ["eval", "--json", "--reader", reader]
+    for metric, floor in floors.items():
         args += ["--fail-under", f"{metric}={floor}"]
     code = main(args)
     captured = capsys.readouterr()
