@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rag.evaluation.metrics import first_hit_rank, within_budget
 from rag.evaluation.squad import load_squad, write_corpus
-from rag.store.embedded import Index
+from rag.store.embedded import EmbeddedStore as Index
 from rag.ingest.pipeline import ingest
 from rag.retrieve.hybrid import Retriever
 

@@ -188,6 +188,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_the_onnx_path_matches_the_torch_path_on_a_tiny_model(tiny_model: Path, monkeypatch, _private_cache: Path):
     pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("RAG_ONNX_INT8", "0")  # the float model; int8 is checked in tests/test_onnx_int8.py
     reference = create_embedder(f"st:{tiny_model}")
     fast = create_embedder(f"onnx:{tiny_model}")
     assert fast.backend == "onnxruntime" and reference.backend == "torch"
@@ -214,7 +215,9 @@ def test_describe_says_what_to_record(tiny_model: Path):
     e = create_embedder(f"onnx:{tiny_model}")
     assert e.describe() == {"id": e.id, "spec": e.spec, "backend": "onnxruntime", "dimension": 32,
                             "model_sha256": embeddings.cache.sha256_file(tiny_model / "model.safetensors"),
-                            "model_source": "local", "model_path": str(tiny_model.resolve())}
+                            "model_source": "local", "model_path": str(tiny_model.resolve()),
+                            "precision": e.precision}
+    assert e.precision in ("int8", "float32")
     assert create_embedder("offline").describe()["model_sha256"] is None
 
 
@@ -263,8 +266,9 @@ def test_a_damaged_export_is_a_clear_error(tiny_model: Path):
 
 
 @pytest.mark.slow
-def test_the_packaged_minilm_gives_the_same_vectors_and_neighbours_on_both_paths(packaged: Path):
+def test_the_packaged_minilm_gives_the_same_vectors_and_neighbours_on_both_paths(packaged: Path, monkeypatch):
     pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("RAG_ONNX_INT8", "0")  # the float model; int8 is checked in tests/test_onnx_int8.py
     fast = create_embedder("auto")
     reference = create_embedder(f"st:{DEFAULT_MODEL}")
     assert fast.backend == "onnxruntime" and reference.backend == "torch"

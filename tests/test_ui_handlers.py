@@ -381,3 +381,24 @@ def test_two_different_files_of_one_name_in_one_upload_are_both_added(
     assert any(m.startswith("Added upload_article.txt as upload_article-2.txt") for m in lines), lines
     assert "Rejected upload_article.txt: the same file was given twice" in lines
 
+
+# --- 5. upload progress ---------------------------------------------------------------------------
+
+def test_an_upload_reports_files_read_and_chunks_embedded_as_it_goes(
+    index: Path, article: Path, ui: Callable[[Path], Handlers],
+) -> None:
+    handlers = ui(index)
+    seen: list[tuple[float, str]] = []
+
+    def progress(fraction: float, desc: str = "", **_: Any) -> None:  # what gr.Progress is called with
+        seen.append((fraction, desc))
+
+    status, *_ = handlers.add_uploads([str(article)], progress)
+    assert "Added northport.txt" in text_lines(status)
+    fractions = [fraction for fraction, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, seen
+    counts = [re.fullmatch(r"Indexing: (\d+)/(\d+) files read, (\d+)/(\d+) chunks embedded", desc) for _, desc in seen]
+    counts = [tuple(map(int, m.groups())) for m in counts if m]
+    assert counts, seen
+    files_done, files_total, embedded, queued = counts[-1]
+    assert files_done == files_total == 1 and embedded == queued > 0, counts

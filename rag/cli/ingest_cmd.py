@@ -105,6 +105,8 @@ def summary(r: "object", *, warned: bool = True) -> str:
         head = f"No article files found; the index at {r.index_dir} is unchanged"
     elif not changed:
         head = f"The index at {r.index_dir} is up to date: " + ", ".join(docs or ["no documents"])
+        if not r.published:
+            head += "; nothing was written"
     else:
         head = f"{'Built' if built else 'Updated'} the index at {r.index_dir}: " + ", ".join(docs)
     files = ""

@@ -5,8 +5,11 @@ and "1,400 children were sexually abused" say the same thing in other words), an
 reorders its head by the best sentence of each passage. Both need sentence vectors from the
 index's own embedder. Ingest stores them with each chunk (rag.store.base.ChunkSentences), so
 at query time they are read, not computed: `warm` loads those of the passages at hand, keyed
-by the sentence's text. A sentence the store lacks (an index from before they were stored, a
-passage stretched back a sentence) is encoded then, in one batch, and kept in the same cache.
+by the sentence's text. With the onnx backend a stored sentence vector is pooled from its
+chunk's pass (the mean of the sentence's token embeddings, read in the chunk's context: one
+pass per chunk at ingest instead of two); other backends store the sentence encoded alone.
+A sentence the store lacks (an index from before they were stored, a passage stretched back a
+sentence) is encoded alone then, in one batch, and kept in the same cache.
 
 The hashed `offline` embedder knows shared word parts, not meaning: it gains nothing here
 (see bench/fit_reader.py), so `embeddings.base.understands_meaning` is False for it, ingest

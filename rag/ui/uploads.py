@@ -34,6 +34,7 @@ from rag.ui.errors import user_message
 from rag.ui.leftovers import pending_uploads, upload_name
 
 if TYPE_CHECKING:
+    from rag.ingest.pipeline import IngestProgress
     from rag.store.base import StoredDocument
 
 #: What the UI accepts (the loader reads all of these).
@@ -284,7 +285,8 @@ def _place_and_ingest(
                 os.replace(staging / target, dest)
                 placed.append(dest)
             progress(0.4, f"Indexing {len(accepted)} file(s)")
-            report = ingest([uploads], index_dir, progress=False, warn=lambda message: None)
+            report = ingest([uploads], index_dir, progress=False, warn=lambda message: None,
+                            on_progress=ingest_progress(progress))
         except BaseException:
             _restore(placed, backups)
             raise
@@ -293,6 +295,23 @@ def _place_and_ingest(
             if str(dest.resolve()) in skipped:
                 _restore([dest], backups)
     return skipped, report.documents_total
+
+
+def ingest_progress(progress: Callable[[float, str], None]) -> Callable[[IngestProgress], None]:
+    """`ingest`'s progress as the upload's: from 0.4 to 0.95, a tenth for reading files and the
+    rest for embedding chunks (where the time goes), with both counts in the description (as
+    `rag ingest` shows them). The fraction never goes back (chunks found by a later file add to
+    what is left to embed)."""
+    shown = [0.4]
+
+    def tell(p: IngestProgress) -> None:
+        read = p.files_done / p.files_total if p.files_total else 1.0
+        embedded = p.chunks_embedded / p.chunks_queued if p.chunks_queued else read
+        shown[0] = max(shown[0], 0.4 + 0.55 * (0.1 * read + 0.9 * embedded))
+        progress(shown[0], f"Indexing: {p.files_done}/{p.files_total} files read, "
+                           f"{p.chunks_embedded}/{p.chunks_queued} chunks embedded")
+
+    return tell
 
 
 def _restore(placed: list[Path], backups: dict[Path, Path]) -> None:
