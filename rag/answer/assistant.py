@@ -318,16 +318,7 @@ class Assistant:
                 conflicts = conflicting_figures(query, first.quote, best.passage.document_id, passages,
                                                 self.document_text)
                 extra = None if conflicts else supporting_extract(query, best, passages, frequencies, self.store.n_chunks)
-                if extra is not None:
-                    text = self.document_text(extra.passage.document_id)
-                    a, b = trim(text, extra.start, extra.end, query)
-                    second = self.cite(2, extra.passage, a, b)
-                    if second is not None:
-                        citations.append(second)
-                for conflict in conflicts:
-                    other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
-                    if other is not None:
-                        citations.append(other)
+                self._cite_further(citations, extra, conflicts, lambda text, a, b: trim(text, a, b, query))
                 if order and len(citations) > 1 and conflicts:
                     citations = _by_publication(citations, newest_first=order == "latest")
         span = None
@@ -369,20 +360,12 @@ class Assistant:
             return self.answer_from(query, passages, [], support)
         citations = [first]
         conflicts = conflicting_figures(query, first.quote, read.passage.document_id, passages, self.document_text)
+        extra = None
         if not conflicts:  # a question joining two facts: the sentence for what the first leaves out
             text = self.document_text(read.passage.document_id)
             chosen = Extract(read.passage, text, read.sentence_start, read.sentence_end, support, support)
             extra = supporting_extract(query, chosen, passages, frequencies, self.store.n_chunks)
-            if extra is not None:
-                other_text = self.document_text(extra.passage.document_id)
-                a, b = sentences_holding(other_text, extra.start, extra.end)
-                second = self.cite(2, extra.passage, a, b)
-                if second is not None:
-                    citations.append(second)
-        for conflict in conflicts:
-            other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
-            if other is not None:
-                citations.append(other)
+        self._cite_further(citations, extra, conflicts, sentences_holding)
         differ = len(citations) > 1 and bool(conflicts)
         span = None
         text = self.document_text(read.passage.document_id)
@@ -394,6 +377,22 @@ class Assistant:
                                   _news_text(citations, differ=differ, order=None, span=span), span=span)
         answer.disagreement = differ
         return answer
+
+    def _cite_further(
+        self, citations: list[Citation], extra: Extract | None, conflicts: list[Conflict],
+        bounds: Callable[[str, int, int], tuple[int, int]],
+    ) -> None:
+        """Append the second sentence a two-fact question needs (its bounds in its article by
+        `bounds`) and each other article's different figure, numbered after the first."""
+        if extra is not None:
+            a, b = bounds(self.document_text(extra.passage.document_id), extra.start, extra.end)
+            second = self.cite(2, extra.passage, a, b)
+            if second is not None:
+                citations.append(second)
+        for conflict in conflicts:
+            other = self.cite(len(citations) + 1, conflict.passage, conflict.start, conflict.end)
+            if other is not None:
+                citations.append(other)
 
     def _by_date(
         self, query: str, passages: list[Passage], frequencies: Callable[[Sequence[str]], dict[str, int]], order: str
