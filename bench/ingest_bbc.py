@@ -76,12 +76,12 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def measure(name: str, argv: list[str], env: dict[str, str]) -> tuple[Result, str]:
+def measure(name: str, argv: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[Result, str]:
     """Run argv in a fresh process; its wall time and its own peak RSS (os.wait4)."""
     before = load()
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=REPO)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
@@ -99,7 +99,7 @@ def project(name: str, paths: list[Path], root: Path, env: dict[str, str], work:
     shutil.rmtree(index, ignore_errors=True)
     child_env = {**env, "PYTHONPATH": str(root)}
     argv = [sys.executable, "-m", "rag", "--index", str(index), "ingest", *map(str, paths), "--json"]
-    result, stdout = measure(name, argv, child_env)
+    result, stdout = measure(name, argv, child_env, cwd=root)  # `-m` puts the working directory first
     if result.ok:
         report = json.loads(stdout)
         result.chunks = report["chunks_total"]
