@@ -92,6 +92,14 @@ def test_same_number_or_another_claim_is_no_conflict(tmp_path: Path) -> None:
     differs = p(4, "About 1,600 homes were evacuated in Wakefield, the council said.")
     (conflict,) = conflicting_figures("How many homes were evacuated?", span, 1, [differs])
     assert (conflict.ours.value, conflict.theirs.value) == (1400.0, 1600.0)
+    # Worded unlike the answer's sentence, but answering the question itself with another figure
+    headline = "Wakefield floods: 1,400 homes evacuated as the River Calder bursts its banks overnight"
+    final = p(5, "The council said the final count of homes evacuated during the flood was 2,350, after homes"
+                 " in Upper Brenning were added to the total.")
+    question = "How many homes were evacuated in the Wakefield flood?"
+    (conflict,) = conflicting_figures(question, headline, 1, [final, other_claim])
+    assert (conflict.ours.value, conflict.theirs.value) == (1400.0, 2350.0)
+    assert conflicting_figures(question, headline, 1, [p(6, "About 2,350 people attended the meeting.")]) == []
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +174,10 @@ def test_content_questions_are_not_mistaken_for_metadata_questions() -> None:
     assert metadata_question("Which broadcaster did David Simmonds speak to about the Ofsted report?", outlets) is None
     assert metadata_question("Who wrote that chief constables could fail?", outlets) is None
     assert metadata_question("When did The Week report that councils failed?", outlets) == "published"
+    # "the report that ..." names a piece (a noun, not the verb), and a paper called "... Post" is a name
+    assert metadata_question("When was the report that the bank cut its rates published?", outlets) == "published"
+    assert metadata_question("When was the Financial Post's story on oil prices published?", outlets) == "published"
+    assert metadata_question("When was the Ofsted report into the school published?", outlets) is None
     assert date_bounds("How many by 13 February?") == (None, None, "How many by 13 February?")  # no year: no bound
     assert date_bounds("How many homes, according to reports published on 12 February 2024?")[:2] == (
         "2024-02-12", "2024-02-12")

@@ -22,7 +22,8 @@ from rag.answer.language.polarity import contradicts, opposed
 from rag.answer.claims import claim_verifier
 from rag.answer.condense import acceptable_rewrite
 from rag.answer.llm import Fallback, LLMGenerator
-from rag.answer.news import Conflict, conflicting_figures, date_bounds, metadata_question, reported, time_order
+from rag.answer.news import (Conflict, conflicting_figures, date_bounds, metadata_question, metadata_topic, reported,
+                            time_order)
 from rag.answer.notices import nothing_found
 from rag.answer.questions import is_follow_up, standalone, validate
 from rag.answer.reading import ReadSpan, is_yes_no, read_passages, sentences_holding
@@ -300,9 +301,13 @@ class Assistant:
         query_vector: object = None,
     ) -> Answer:
         order = time_order(query)
-        if self.span_reader is not None and not order and not metadata_question(query, self.outlets):
+        asked = metadata_question(query, self.outlets)
+        if self.span_reader is not None and not order and not asked:
             return self._read(query, passages, frequencies, query_vector)
-        best, support, answers = self.extract(query, passages, frequencies, query_vector)
+        # About the report itself: the sentence to cite is the one that matches the piece asked
+        # about (its metadata answers), not one that holds a date or a name.
+        best, support, answers = self.extract(metadata_topic(query) if asked else query, passages, frequencies,
+                                              query_vector)
         dated = self._by_date(query, passages, frequencies, order) if order else None
         if dated is not None:  # "the latest figure": the newest dated article that answers as well
             best, support, answers = dated, dated.support, True
@@ -325,7 +330,6 @@ class Assistant:
         if best is not None and citations and not conflicts:
             documents = [best.passage.document_id] + ([extra.passage.document_id] if extra is not None else [])
             span = self.span(query, list(zip(citations, documents)))
-        asked = metadata_question(query, self.outlets)
         if asked and citations:
             lead = _metadata_lead(asked, citations[0], plural=bool(re.search(r"\b(?:outlets|papers|newspapers)\b", query)))
             if lead is None:  # the article does not say when, where or by whom: never guessed

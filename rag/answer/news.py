@@ -35,6 +35,8 @@ _FIGURE = re.compile(r"(?<![\w.,£$€])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w
                      r"(?:\s+(?:million|billion|thousand))?(?:\s+([A-Za-z][a-z-]+))?")
 #: Share of content terms (numbers aside) two sentences must have in common to say the same thing.
 SAME_CLAIM = 0.4
+#: ... or it holds this share of the question's own content terms (at least two of them).
+SAME_QUESTION = 0.75
 #: How far around a retrieved passage its article is read for a sentence restating a figure.
 ARTICLE_REACH = 3_000
 _STOP_STEMS = frozenset(stem(w) for w in STOP_WORDS)
@@ -133,6 +135,7 @@ def conflicting_figures(
     if not ours:
         return []
     claim = _claim_terms(span)
+    question_claim = _claim_terms(question)
     found: dict[int, Conflict] = {}
     for passage in passages:
         if passage.document_id == span_document or passage.document_id in found:
@@ -146,7 +149,12 @@ def conflicting_figures(
         for a, b in sentence_spans(text):
             sentence = text[a:b]
             theirs_terms = _claim_terms(sentence)
-            if not claim or len(claim & theirs_terms) / min(len(claim), len(theirs_terms) or 1) < SAME_CLAIM:
+            says_the_same = bool(claim) and len(claim & theirs_terms) / min(len(claim), len(theirs_terms) or 1) >= SAME_CLAIM
+            # Or it answers the question itself in other words (a headline's "1,400 homes evacuated"
+            # and "the final count of homes evacuated during the flood was 2,350").
+            answers_the_same = (len(question_claim) >= 2
+                                and len(question_claim & theirs_terms) / len(question_claim) >= SAME_QUESTION)
+            if not (says_the_same or answers_the_same):
                 continue
             # Same counted thing: the same word after the number, or a bare number in a sentence
             # that names the thing ("the final count of homes evacuated was 2,350").
@@ -163,8 +171,10 @@ _UNTIL = r"as of|as at|by|before|up to|until|no later than"
 _ON = r"(?:published|reported|dated|printed|posted|written|filed)\s+on"
 _SINCE = r"since|after|from"
 _DATE_BOUND = re.compile(rf"\b(?:(?P<until>{_UNTIL})|(?P<on>{_ON})|(?P<since>{_SINCE}))\s+(?:the\s+)?", re.I)
-#: A verb of publishing ("report" only as a verb: "did the Courier report that", not "the Ofsted report").
-_REPORT_VERB = (r"(?:publish(?:ed|es)?|reported|report(?=\s+(?:that|on|it)\b)|print(?:ed)?|post(?:ed)?|run|ran|"
+#: A verb of publishing ("report" only as a verb: "did the Courier report that", not "the Ofsted
+#: report" nor "the report that ..."; "post" not as a capitalised name: "the Alder Valley Post's").
+_REPORT_VERB = (r"(?:publish(?:ed|es)?|reported|(?<!\bthe\s)(?<!\ba\s)(?<!\bthis\s)(?<!\bits\s)(?<!\btheir\s)"
+                r"report(?=\s+(?:that|on|it)\b)|print(?:ed)?|(?-i:post(?:ed)?)|run|ran|"
                 r"appear(?:ed|s)?|release[ds]?|carr(?:y|ied|ies)|wr(?:ote|itten|ite)|cover(?:ed)?|broke)")
 _WHICH_OUTLET = re.compile(
     rf"\b(?:which|what)\s+(?:news\s*)?(?:outlet|newspaper|paper|publication|site|website|broadcaster|title|media)s?\b"
@@ -200,6 +210,24 @@ _ABOUT_A_PIECE = re.compile(r"\b(?:article|story|piece|explainer|coverage|column
 _WHEN_SUBJECT = re.compile(
     rf"^\s*(?:when|on what (?:date|day)|what (?:date|day)|which (?:date|day))\s+(?:was|were|did|had|has)\s+"
     rf"(?P<subject>.+?)\s+(?:first\s+|originally\s+)?{_REPORT_VERB}\b", re.I)
+
+
+_ASKING_WHEN = re.compile(
+    r"^\s*(?:when|on what (?:date|day)|what (?:date|day)|which (?:date|day))\s+(?:was|were|did|had|has)\s+", re.I)
+_ASKING_WHO = re.compile(
+    r"^\s*(?:(?:in\s+)?(?:which|what)\s+(?:news\s*)?(?:outlets?|newspapers?|papers?|publications?|sites?|websites?|"
+    r"broadcasters?|titles?|media)|who|whose byline|which\s+(?:journalist|reporter|correspondent|writer|author)s?)"
+    r"\s+(?:(?:was|were|did|had|has)\s+)?", re.I)
+
+
+def metadata_topic(question: str) -> str:
+    """What identifies the piece a question about the report itself asks about, without the
+    asking: "When was the Post's article on council tax relief published?" -> "the Post's
+    article on council tax relief". The answer is the piece's metadata, so the sentence to cite
+    is the one that matches the piece, not one holding a date or a name."""
+    topic = _ASKING_WHO.sub("", _ASKING_WHEN.sub("", question), count=1)
+    topic = re.sub(rf"\b(?:first\s+|originally\s+)?{_REPORT_VERB}\b", " ", topic, flags=re.I)
+    return re.sub(r"\s{2,}", " ", topic).strip(" ?")
 
 
 def metadata_question(question: str, outlets: Collection[str] = ()) -> str | None:
