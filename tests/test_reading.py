@@ -43,6 +43,22 @@ def test_details_the_article_never_mentions_are_reported(question: str, missing:
     assert missing_details(question, Vocabulary(ARTICLE)) == missing
 
 
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("Who leads HM Inspectorate of Constabulary?", []),  # "HM": Her Majesty's
+        ("Who leads HMIC?", []),
+        ("What did the NPCC say?", []),  # the National Police Chiefs' Council
+        ("Who leads HM Inspectorate of Prisons?", ["prisons"]),
+        ("What did the BBC say?", ["bbc"]),  # initials of no name in the article
+    ],
+)
+def test_an_abbreviation_of_a_name_in_the_article_is_mentioned(question: str, missing: list[str]):
+    article = ("Sir Tom, who leads watchdog Her Majesty's Inspectorate of Constabulary, replied. "
+               "The National Police Chiefs' Council said it would respond.")
+    assert missing_details(question, Vocabulary(article)) == missing
+
+
 def test_details_are_names_after_the_first_word_and_numbers():
     assert [d.word for d in details("Who paid BSkyB 304 pounds in London?")] == ["bskyb", "304", "london"]
     assert details("What did they say?") == []

@@ -89,6 +89,13 @@ class Vocabulary:
         self.terms = frozenset(all_terms)
         self._pairs = frozenset(pairs)
         self._prefixes = frozenset(t[:4] for t in self.terms if len(t) >= 4)
+        # Initials of the article's names, every run of two to six consecutive words, for a
+        # question that abbreviates one ("HM Inspectorate" for "Her Majesty's Inspectorate").
+        self._initials = frozenset(
+            "".join(w[0] for w in ws[i:j]).lower()
+            for m in NAME.finditer(text)
+            for ws in [[w for w in WORD.findall(m.group()) if w.lower() not in NAME_CONNECTORS and w[0].isupper()]]
+            for i in range(len(ws)) for j in range(i + 2, min(len(ws), i + 6) + 1))
         self._by_length: dict[int, list[str]] = {}
         for t in self.terms:
             if not t.isdigit():
@@ -99,6 +106,8 @@ class Vocabulary:
             return True
         if detail.is_number:
             return False
+        if detail.word in self._initials:
+            return True
         if len(detail.term) >= 5 and detail.term[:4] in self._prefixes:
             return True
         return bool(self._near(detail.term, allowed_typos(detail.word)))
@@ -107,6 +116,8 @@ class Vocabulary:
         """Does the article write these words as one name? Words it knows only in lower case
         ("Who did Emma Marry?") are not part of a name; typos and joined words are allowed."""
         words_: list[str] = []
+        # An abbreviation of the article's own name stands for it ("HM" for "Her Majesty's").
+        name = [w for w in name if w not in self._initials or stem(w) in self.terms]
         for w in name:
             if words_ and stem(words_[-1] + w) in self.terms:
                 words_[-1] += w
