@@ -38,6 +38,18 @@ def test_utf8_latin1_and_bom_decode():
     assert "déclaré" in (decode_text(latin) or "")
 
 
+def test_english_with_one_pound_sign_in_a_western_code_page_keeps_the_sign():
+    """A BBC archive file: ASCII but for one 0xA3; the detector alone read it as Central
+    European ("Ł15.8m") or Shift-JIS. Text mostly in another script still goes to the detector."""
+    text = ("Chelsea sack Mutu\n\nChelsea have sacked Adrian Mutu after he failed a drugs test. The club said it would"
+            " seek to recover part of the transfer fee for Mutu, a \xa315.8m signing from Parma in August 2003. "
+            "Mutu was banned for seven months by the Football Association last month.\n") * 2
+    assert "a £15.8m signing" in (decode_text(text.encode("latin-1")) or "")
+    assert decode_text("Привет, мир. Это тест кодировки.".encode("cp1251") * 5) == "Привет, мир. Это тест кодировки." * 5
+    japanese = "日本語のテキストです。東京は晴れ。明日は雨が降るでしょう。" * 5
+    assert decode_text(japanese.encode("shift_jis")) == japanese
+
+
 def test_binary_is_refused():
     assert decode_text(b"\x00\x01\x02\x03" * 100) is None
     assert decode_text(os.urandom(4096)) is None

@@ -265,8 +265,21 @@ def _utf8(data: bytes) -> Decoded | None:
     return Decoded(_BAD_RUN.sub("\ufffd", loose), note)
 
 
+#: At most this share of bytes above ASCII, and the text is English with a few symbols in a
+#: Western code page ("a \xa315.8m signing": "£"), not a multi-byte Asian encoding, whatever the
+#: detector guesses from so few bytes (it read that line as Shift-JIS: "｣15.8m").
+SPARSE_HIGH_BYTES = 0.02
+
+
 def _detected(data: bytes) -> str | None:
-    """The encoding charset-normalizer finds (it knows UTF-16 and UTF-32 without a BOM)."""
+    """The encoding charset-normalizer finds (it knows UTF-16 and UTF-32 without a BOM); text
+    that is ASCII but for a few bytes is read as Windows-1252 when it decodes so."""
+    high = sum(1 for b in data if b >= 0x80)
+    if high <= SPARSE_HIGH_BYTES * len(data) and not _nul_heavy(data):
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass  # a byte cp1252 leaves undefined: let the detector choose
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
