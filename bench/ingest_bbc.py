@@ -5,16 +5,18 @@ Each contender runs in a fresh subprocess, one after the other; wall time and pe
 beside every figure: timings taken while something else runs are not comparable.
 
   - project: `rag --index TMP ingest ARCHIVE --json` with the default embedder (all-MiniLM-L6-v2
-    through onnxruntime; the ONNX export is made once per machine and is not timed here). Its
-    JSON report gives the chunks and the seconds by stage.
+    through onnxruntime, int8; the ONNX export is made once per machine and is not timed here).
+    Its JSON report gives the chunks and the seconds by stage.
+  - two-pass: the same with RAG_POOLED_SENTENCES=0 (each sentence encoded alone, a second pass).
+  - before: an older checkout's `rag ingest` (--before-root), for the before/after figure.
   - peer: what a user would build instead with LangChain: RecursiveCharacterTextSplitter(1000,
     200), all-MiniLM-L6-v2 through sentence-transformers (HuggingFaceEmbeddings on the packaged
     model directory), FAISS.from_documents.
   - big: one 30 MB text file (the archive's paragraphs, numbered, repeated until 30 MB)
     through the project's `rag ingest`.
 
-    .venv/bin/python bench/ingest_bbc.py [ARCHIVE] [--runs project,peer,big] [--limit N]
-                                         [--project-root DIR] [--big-mb 30] [--out FILE.md]
+    .venv/bin/python bench/ingest_bbc.py [ARCHIVE] [--runs project,two-pass,before,peer,big] [--limit N]
+                                         [--project-root DIR] [--before-root DIR] [--big-mb 30] [--out FILE.md]
 
 ARCHIVE defaults to ../shared/corpora/bbc. --limit N ingests the first N files only (a quick
 check); --project-root runs another checkout's `rag` (a before/after comparison). The peer needs
@@ -163,9 +165,11 @@ def stages(result: Result) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("archive", nargs="?", type=Path, default=DEFAULT_ARCHIVE)
-    parser.add_argument("--runs", default="project,peer,big", help="any of project, peer, big (comma-separated)")
+    parser.add_argument("--runs", default="project,peer,big", help="any of project, two-pass, before, peer, big (comma-separated)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N files of the archive")
     parser.add_argument("--project-root", type=Path, default=REPO, help="the checkout whose `rag` runs")
+    parser.add_argument("--before-root", type=Path, default=None,
+                        help="an older checkout, run as `before` (side by side with today's)")
     parser.add_argument("--big-mb", type=int, default=30)
     parser.add_argument("--out", type=Path, default=None, help="also write the table here (markdown)")
     args = parser.parse_args()
@@ -189,13 +193,20 @@ def main() -> None:
         for run in runs:
             if run == "project":
                 results.append(project("project (rag ingest)", [source], args.project_root, env, work))
+            elif run == "two-pass":  # each sentence encoded alone in a second pass (no pooling)
+                results.append(project("project, RAG_POOLED_SENTENCES=0", [source], args.project_root,
+                                       {**env, "RAG_POOLED_SENTENCES": "0"}, work))
+            elif run == "before":
+                if args.before_root is None:
+                    raise SystemExit("--runs before needs --before-root (an older checkout)")
+                results.append(project("project before (--before-root)", [source], args.before_root, env, work))
             elif run == "peer":
                 results.append(peer(files, env))
             elif run == "big":
                 big = big_file(files, args.big_mb, work / "big")
                 results.append(project(f"project, one {args.big_mb} MB file", [big], args.project_root, env, work))
             else:
-                raise SystemExit(f"unknown run '{run}' (project, peer, big)")
+                raise SystemExit(f"unknown run '{run}' (project, two-pass, before, peer, big)")
             print(table(results[-1:]).splitlines()[-1], flush=True)
     text = table(results)
     notes = [line for line in (stages(r) for r in results) if line]

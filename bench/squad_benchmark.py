@@ -167,13 +167,14 @@ def main() -> None:
     parser.add_argument("dataset", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "squad.md")
     parser.add_argument("--embedder", action="append", default=None,
-                        help="the project's embedder (offline, st:PATH); repeat for several, side by side"
-                             " (default: the packaged all-MiniLM-L6-v2, then offline)")
+                        help="the project's embedder (auto, offline, st:PATH); repeat for several, side by side"
+                             " (default: auto, what `rag ingest` uses: the packaged all-MiniLM-L6-v2 through"
+                             " onnxruntime, int8 where it passes its check; then offline)")
     parser.add_argument("--no-peers", action="store_true", help="skip the LangChain peers")
     parser.add_argument("--peer-model", default=None, help="all-MiniLM-L6-v2 directory for the LangChain hybrid peer")
     parser.add_argument("--modes", default="lexical,dense,hybrid", help="the project's retrieval modes to run")
     args = parser.parse_args()
-    embedders = args.embedder or [f"st:{minilm_path()}", "offline"]
+    embedders = args.embedder or ["auto", "offline"]
     documents, questions = load_squad(args.dataset)
     header = (
         "| system | recall@1 | recall@3 | recall@5 | within 1,000 chars | within 3,000 chars | answer contains gold |"

@@ -93,10 +93,33 @@ def test_empty_inputs_and_chunks_without_sentences(onnx_tiny):
         onnx_tiny.encode_documents_with_sentences(["A text."], [])
 
 
+def _stored(index: Path):  # type: ignore[no-untyped-def]
+    with open_store(index) as store:
+        chunks = store.get_chunks(list(range(1, 10 * store.n_chunks)))
+        return chunks, store.sentence_vectors(list(chunks)), {d.id: d.title for d in store.documents().values()}
+
+
+def test_pooled_sentences_off_encodes_each_sentence_alone(onnx_tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from embeddings.onnx_backend import OnnxEmbedder
+
+    monkeypatch.setattr(OnnxEmbedder, "semantic", True, raising=False)
+    monkeypatch.setenv("RAG_POOLED_SENTENCES", "0")
+    monkeypatch.setattr(OnnxEmbedder, "encode_documents_with_sentences", lambda *a, **k: pytest.fail("pooled"))
+    ingest([SEEDS], tmp_path / "ix", embedder_spec=onnx_tiny.spec, chunk_size=200, chunk_overlap=40,
+           progress=False, warn=lambda m: None)
+    chunks, stored, _ = _stored(tmp_path / "ix")
+    some = sorted(chunks)[:6]
+    for c in some:
+        text = chunks[c].text
+        alone = onnx_tiny.encode_documents([text[a:b] for a, b in stored[c].spans])
+        assert np.abs(stored[c].vectors - alone).max() < 2e-3  # float16 in the store
+
+
 def test_ingest_stores_pooled_vectors_in_one_pass(onnx_tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from embeddings.onnx_backend import OnnxEmbedder
 
     monkeypatch.setattr(OnnxEmbedder, "semantic", True, raising=False)
+    monkeypatch.delenv("RAG_POOLED_SENTENCES", raising=False)  # the default
     passes: list[int] = []
     real = OnnxEmbedder.encode_documents
 
@@ -109,17 +132,32 @@ def test_ingest_stores_pooled_vectors_in_one_pass(onnx_tiny, tmp_path: Path, mon
                     progress=False, warn=lambda m: None)
     assert report.sentences_embedded > report.chunks_embedded > 0
     assert passes == []  # no second pass over sentences: every one fits its chunk's encoding
-    with open_store(tmp_path / "ix") as store:
-        chunks = store.get_chunks(list(range(1, 10 * store.n_chunks)))
-        stored = store.sentence_vectors(list(chunks))
-        titles = {d.id: d.title for d in store.documents().values()}
+    chunks, stored, titles = _stored(tmp_path / "ix")
     assert set(stored) == set(chunks)
     some = sorted(chunks)[:6]
     texts = [embedding_input(titles[chunks[c].document_id], chunks[c].text) for c in some]
     shifts = [len(t) - len(chunks[c].text) for t, c in zip(texts, some)]
     spans = [[(s + a, s + b) for a, b in sentence_spans(chunks[c].text)] for s, c in zip(shifts, some)]
-    _, expected = real_pooled = onnx_tiny.encode_documents_with_sentences(texts, spans)
-    assert real_pooled
+    _, expected = onnx_tiny.encode_documents_with_sentences(texts, spans)
     for c, rows in zip(some, expected):
         assert stored[c].spans == tuple(sentence_spans(chunks[c].text))
         assert np.abs(stored[c].vectors - rows).max() < 2e-3  # the store keeps them as float16
+
+
+def test_batches_are_bounded_by_tokens_and_change_no_vector(onnx_tiny):
+    """Batches are cut by token count (rows x the batch's longest row), longest rows first, so
+    long chunks go a few at a time and short sentences many; how they are cut changes no vector."""
+    texts = ["word " * n + "end." for n in (3, 120, 7, 60, 15, 240, 1, 30, 90, 2)]
+    encodings = onnx_tiny._tokenize(onnx_tiny._prepare(texts, ""))
+    onnx_tiny.batch_tokens, onnx_tiny.batch_size = 256, 64
+    batches = onnx_tiny._batches(encodings)
+    assert sorted(i for b in batches for i in b) == list(range(len(texts)))
+    lengths = [len(encodings[i].ids) for b in batches for i in b]
+    assert lengths == sorted(lengths, reverse=True)
+    for batch in batches:
+        longest = len(encodings[batch[0]].ids)
+        assert len(batch) == 1 or len(batch) * longest <= 256
+    assert len(batches) > 1 and max(len(b) for b in batches) > 1
+    together = onnx_tiny.encode_documents(texts)
+    onnx_tiny.batch_tokens = 1  # one row a batch
+    assert np.abs(onnx_tiny.encode_documents(texts) - together).max() < 1e-5

@@ -10,7 +10,8 @@ With an embedder that knows meaning, each chunk's sentences get vectors too, sto
 with single sentences, and reading those vectors costs nothing at query time where encoding
 them cost 170-290 ms a question. The onnx backend pools them from the chunk's own pass
 (`encode_documents_with_sentences`: one transformer pass per chunk, each sentence the mean of
-its tokens); another backend encodes them in a second pass.
+its tokens): half the embedding time. RAG_POOLED_SENTENCES=0 (and any other backend) encodes
+each sentence alone in a second pass, for a slightly stronger rerank (`pooled_sentences`).
 
 An ingest that would change nothing publishes nothing: the index's generation and manifest
 stay as they were, and the summary says the index is up to date.
@@ -185,7 +186,14 @@ class _NothingChanged(Exception):
 
 def pooled_sentences() -> bool:
     """Whether sentence vectors come from the chunk's own pass where the backend can pool them
-    (RAG_POOLED_SENTENCES=0/off: a second pass encodes each sentence alone)."""
+    (the default; RAG_POOLED_SENTENCES=0/off: a second pass encodes each sentence alone).
+
+    Measured side by side (bench/ingest_bbc.py, bench/squad_benchmark.py --embedder auto, idle
+    2-core machine): the BBC archive ingests in 97 s pooled against 190 s with the second pass
+    (the LangChain peer: 166 s). With the reader, answers are the same or better (SQuAD
+    containment 0.643 against 0.641, short-answer F1 0.474 against 0.473, abstention 0.548
+    against 0.544; seed and news sets: the same accuracy); the rerank puts the answer first a
+    little less often (SQuAD recall@1 0.895 against 0.899, recall@3 0.965 against 0.972)."""
     return os.environ.get("RAG_POOLED_SENTENCES", "").strip().lower() not in ("0", "off", "false", "no")
 
 
