@@ -37,6 +37,10 @@ class Embedder(ABC):
     #: Weight of this embedder's ranking when fused with BM25 by reciprocal rank.
     fusion_weight: float = 1.0
 
+    def for_bulk(self) -> None:
+        """Tune for a long run of batches (ingest) rather than one query at a time; most
+        embedders have nothing to tune."""
+
     @abstractmethod
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dimension) float32, rows L2-normalised (an empty text gives a zero row)."""

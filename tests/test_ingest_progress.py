@@ -135,6 +135,19 @@ def test_an_unchanged_ingest_writes_nothing(tmp_path: Path, seeds_copy: Path, mo
     assert _listing(tmp_path / "ix") == before
 
 
+def test_ingest_tunes_its_embedder_for_bulk_only_when_it_embeds(tmp_path: Path, seeds_copy: Path, monkeypatch):
+    """Ingest asks its own embedder for throughput (the onnx backend's spinning threads); an
+    ingest that finds nothing to do does not pay for re-opening the model."""
+    from embeddings.offline import OfflineEmbedder
+
+    calls: list[str] = []
+    monkeypatch.setattr(OfflineEmbedder, "for_bulk", lambda self: calls.append(self.spec), raising=False)
+    _ingest([seeds_copy], tmp_path / "ix")
+    assert calls == ["offline"]
+    _ingest([seeds_copy], tmp_path / "ix")
+    assert calls == ["offline"]
+
+
 def test_an_unchanged_ingest_of_one_root_of_two_writes_nothing(tmp_path: Path, seeds_copy: Path):
     other = tmp_path / "other"
     other.mkdir()

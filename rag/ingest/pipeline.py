@@ -477,6 +477,7 @@ def _ingest(
     if previous is not None and embedder.spec == previous.embedder_spec \
             and _up_to_date(backend, found, size, overlap, warn, report):
         return
+    embedder.for_bulk()  # a fresh instance, never the one a query uses
     settings = IndexSettings(
         embedder_spec=embedder.spec,
         embedder_id=embedder.id,
