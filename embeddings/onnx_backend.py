@@ -194,7 +194,7 @@ class OnnxEmbedder(Embedder):
 
     def for_bulk(self) -> None:
         """Re-open the session with threads that spin between runs: through a long run of
-        batches (ingest) they are faster (400 BBC articles: 14.6 s against 15.7 s), while at a
+        batches (ingest) they are faster (400 BBC articles: 14.5-14.9 s against 15.7 s), while at a
         question they would take the cores from the reader (see `_open`)."""
         import onnxruntime as ort
 

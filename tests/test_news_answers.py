@@ -166,7 +166,7 @@ def test_a_question_bounded_by_a_date_uses_only_what_was_published_by_then(wire:
 
 
 def test_content_questions_are_not_mistaken_for_metadata_questions() -> None:
-    from rag.answer.news import date_bounds, metadata_question
+    from rag.answer.news import date_bounds, metadata_question, metadata_topic
 
     outlets = ["The Week", "BBC News"]
     assert metadata_question("When was the MPs' report into the Rotherham cases published, according to The Week article?",
@@ -178,6 +178,12 @@ def test_content_questions_are_not_mistaken_for_metadata_questions() -> None:
     assert metadata_question("When was the report that the bank cut its rates published?", outlets) == "published"
     assert metadata_question("When was the Financial Post's story on oil prices published?", outlets) == "published"
     assert metadata_question("When was the Ofsted report into the school published?", outlets) is None
+    # What identifies the piece: the asking and the verb of publishing left out
+    assert metadata_topic("When was the Alder Valley Post's article on council tax relief published?") == (
+        "the Alder Valley Post's article on council tax relief")
+    assert metadata_topic("Which outlet reported that the B1190 was closed?") == "that the B1190 was closed"
+    assert metadata_topic("In which outlet did the report that residents were returning home appear?") == (
+        "the report that residents were returning home")
     assert date_bounds("How many by 13 February?") == (None, None, "How many by 13 February?")  # no year: no bound
     assert date_bounds("How many homes, according to reports published on 12 February 2024?")[:2] == (
         "2024-02-12", "2024-02-12")

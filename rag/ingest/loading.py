@@ -269,12 +269,13 @@ def _utf8(data: bytes) -> Decoded | None:
 #: Western code page ("a \xa315.8m signing": "£"), not a multi-byte Asian encoding, whatever the
 #: detector guesses from so few bytes (it read that line as Shift-JIS: "｣15.8m").
 SPARSE_HIGH_BYTES = 0.02
+_ASCII_BYTES = bytes(range(0x80))
 
 
 def _detected(data: bytes) -> str | None:
     """The encoding charset-normalizer finds (it knows UTF-16 and UTF-32 without a BOM); text
     that is ASCII but for a few bytes is read as Windows-1252 when it decodes so."""
-    high = sum(1 for b in data if b >= 0x80)
+    high = len(data.translate(None, _ASCII_BYTES))
     if high <= SPARSE_HIGH_BYTES * len(data) and not _nul_heavy(data):
         try:
             return data.decode("cp1252")

@@ -189,8 +189,8 @@ def pooled_sentences() -> bool:
     (the default; RAG_POOLED_SENTENCES=0/off: a second pass encodes each sentence alone).
 
     Measured side by side (bench/ingest_bbc.py, bench/squad_benchmark.py --embedder auto, idle
-    2-core machine): the BBC archive ingests in 97 s pooled against 190 s with the second pass
-    (the LangChain peer: 166 s). With the reader, answers are the same or better (SQuAD
+    2-core machine): the BBC archive ingests in 91 s pooled against 177 s with the second pass
+    (the LangChain peer: 165 s; bench/results/ingest_bbc.md). With the reader, answers are the same or better (SQuAD
     containment 0.643 against 0.641, short-answer F1 0.474 against 0.473, abstention 0.548
     against 0.544; seed and news sets: the same accuracy); the rerank puts the answer first a
     little less often (SQuAD recall@1 0.895 against 0.899, recall@3 0.965 against 0.972)."""
