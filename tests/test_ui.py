@@ -318,6 +318,27 @@ def test_abstention_panel_shows_closest_passages_escaped() -> None:
     assert "No supported answer" in bubble and "rag-abstained" in bubble
 
 
+def test_the_bubble_says_why_the_model_s_reply_was_not_used_and_what_was_left_out() -> None:
+    """As `rag ask` does: the fallback reason, the dropped sentences, and a notice, all escaped."""
+    from rag.ui.render import answer_message
+
+    answer, _ = _answer_with_payload()
+    answer.fallback_reason = f"the reply was cut off at max_tokens {SCRIPT}"
+    bubble = answer_message(answer)
+    _assert_inert(bubble)
+    assert "rag-fallback" in bubble and "cut off at max_tokens" in bubble
+    answer.fallback_reason = None
+    answer.dropped = [{"sentence": f"Oxford had 1,400 victims {IMG}", "reason": "no passage says it"}]
+    bubble = answer_message(answer)
+    _assert_inert(bubble)
+    assert "rag-dropped" in bubble and "no passage says it" in bubble and "rag-fallback" not in bubble
+    answer.dropped, answer.abstained, answer.notice = [], True, "the index is empty"
+    bubble = answer_message(answer)
+    assert "rag-notice" in bubble and "the index is empty" in bubble
+    answer.notice = None
+    assert "rag-notice" not in answer_message(answer) and "rag-dropped" not in answer_message(answer)
+
+
 def test_chat_messages_escape_questions_and_answers() -> None:
     from rag.ui.render import answer_message, error_message, index_html, user_message
 
