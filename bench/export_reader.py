@@ -6,7 +6,7 @@ Writes model.onnx (dynamic int8 quantisation of the TorchScript export, opset 17
 and reader.json (name, windowing, the abstention signal and threshold, the model's sha256, the
 training figures). Before it writes, it scores the float and the int8 model on the held-out training
 articles side by side (paragraph given) and prints both, so a quantisation loss is seen, not assumed.
-The threshold is set afterwards from the open-corpus pipeline by bench/calibrate_reader.py.
+The threshold is set afterwards from the open-corpus pipeline by bench/reader_open_corpus.py --calibrate.
 """
 
 from __future__ import annotations
