@@ -112,6 +112,17 @@ class Answer:
         return "" if self.abstained else re.sub(r"\s*\[\d+\]", "", self.answer)
 
     @property
+    def model_reply_note(self) -> str | None:
+        """What the terminal and the UI say of a language model's reply that was not shown whole:
+        why it was not used, or which of its sentences were left out; None otherwise."""
+        if self.fallback_reason:
+            return f"The model's reply was not used: {self.fallback_reason}"
+        if self.dropped:
+            left_out = "; ".join(f"“{d['sentence']}” ({d['reason']})" for d in self.dropped)
+            return f"Left out of the model's reply as unsupported: {left_out}"
+        return None
+
+    @property
     def short_answer(self) -> str:
         """The span when there is one, else the plain answer (what EM and F1 compare)."""
         if self.abstained:

@@ -150,13 +150,9 @@ def render(answer: "Answer", *, explain: bool = False, streamed: str = "", color
                 lines.append(textwrap.indent(_bold_flat(wrapped, a, a + len(" ".join(span.text.split()))), "      "))
             else:
                 lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width - 6), "      "))
-    if answer.fallback_reason:
+    if answer.model_reply_note:
         lines.append("")
-        lines.append(textwrap.fill(f"(The model's reply was not used: {answer.fallback_reason})", width))
-    elif answer.dropped:
-        lines.append("")
-        left_out = "; ".join(f"“{d['sentence']}” ({d['reason']})" for d in answer.dropped)
-        lines.append(textwrap.fill(f"(Left out of the model's reply as unsupported: {left_out})", width))
+        lines.append(textwrap.fill(f"({answer.model_reply_note})", width))
     if explain:
         lines.append("")
         lines.append("Retrieved (rank: fused score, BM25 rank, dense rank):")

@@ -113,13 +113,9 @@ def answer_message(answer: "Answer", understood_as: str | None = None) -> str:
     # As `rag ask` says them: why nothing was found, and why the model's reply was not shown.
     if answer.notice:
         note += f'<div class="rag-notice" style="{_META_STYLE}">Note: {_lines(answer.notice)}</div>'
-    if answer.fallback_reason:
-        note += (f'<div class="rag-fallback" style="{_META_STYLE}">The model\'s reply was not used:'
-                 f" {_lines(answer.fallback_reason)}</div>")
-    elif answer.dropped:
-        left_out = "; ".join(f"“{d['sentence']}” ({d['reason']})" for d in answer.dropped)
-        note += (f'<div class="rag-dropped" style="{_META_STYLE}">Left out of the model\'s reply as unsupported:'
-                 f" {_lines(left_out)}</div>")
+    if answer.model_reply_note:
+        kind = "rag-fallback" if answer.fallback_reason else "rag-dropped"
+        note += f'<div class="{kind}" style="{_META_STYLE}">{_lines(answer.model_reply_note)}</div>'
     if answer.abstained:
         return (
             f'<div class="rag-abstained" style="{_ABSTAIN_STYLE}">'
