@@ -190,7 +190,6 @@ class OnnxEmbedder(Embedder):
                     f"ONNX export at {directory} does not load ({' '.join(str(exc).split())[:160]}); delete that folder to rebuild it"
                 ) from None
         self._session = session
-        self._session_path = directory / (onnx_quantize.INT8_MODEL if self.precision == "int8" else "model.onnx")
 
     def for_bulk(self) -> None:
         """Re-open the session with threads that spin between runs: through a long run of
@@ -198,7 +197,8 @@ class OnnxEmbedder(Embedder):
         question they would take the cores from the reader (see `_open`)."""
         import onnxruntime as ort
 
-        self._session = self._open(ort, self._session_path, spinning=True)
+        model = onnx_quantize.INT8_MODEL if self.precision == "int8" else "model.onnx"
+        self._session = self._open(ort, self.export_dir / model, spinning=True)
 
     def _open(self, ort: Any, path: Path, *, spinning: bool = False) -> Any:
         options = ort.SessionOptions()
