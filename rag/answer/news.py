@@ -176,13 +176,17 @@ _DATE_BOUND = re.compile(rf"\b(?:(?P<until>{_UNTIL})|(?P<on>{_ON})|(?P<since>{_S
 _REPORT_VERB = (r"(?:publish(?:ed|es)?|reported|(?<!\bthe\s)(?<!\ba\s)(?<!\bthis\s)(?<!\bits\s)(?<!\btheir\s)"
                 r"report(?=\s+(?:that|on|it)\b)|print(?:ed)?|(?-i:post(?:ed)?)|run|ran|"
                 r"appear(?:ed|s)?|release[ds]?|carr(?:y|ied|ies)|wr(?:ote|itten|ite)|cover(?:ed)?|broke)")
-_WHICH_OUTLET = re.compile(
-    rf"\b(?:which|what)\s+(?:news\s*)?(?:outlet|newspaper|paper|publication|site|website|broadcaster|title|media)s?\b"
-    rf"(?=.*\b{_REPORT_VERB}\b)", re.I)
+#: "first reported", "originally published": the verb with what may lead it.
+_PUBLISHING = rf"(?:first\s+|originally\s+)?{_REPORT_VERB}"
+_OUTLET = r"(?:news\s*)?(?:outlet|newspaper|paper|publication|site|website|broadcaster|title|media)s?"
+_WRITER = r"(?:journalist|reporter|correspondent|writer|author)s?"
+#: How a question about the report's date begins: "When was", "On what date did" ...
+_ASKING_WHEN = r"^\s*(?:when|on what (?:date|day)|what (?:date|day)|which (?:date|day))\s+(?:was|were|did|had|has)\s+"
+_WHICH_OUTLET = re.compile(rf"\b(?:which|what)\s+{_OUTLET}\b(?=.*\b{_REPORT_VERB}\b)", re.I)
 _PIECE = r"(?:article|report|story|piece|explainer|coverage|column|feature)s?"
 _WHO_WROTE = re.compile(
     rf"^\s*(?:who\s+(?:wrote|authored|filed|reported)\s+(?:the|this|that|an?)\s+(?:[\w'’-]+\s+){{0,4}}?{_PIECE}\b"
-    rf"|whose byline|which\s+(?:journalist|reporter|correspondent|writer|author)s?\s+{_REPORT_VERB})", re.I)
+    rf"|whose byline|which\s+{_WRITER}\s+{_REPORT_VERB})", re.I)
 
 
 def date_bounds(question: str) -> tuple[str | None, str | None, str]:
@@ -207,17 +211,12 @@ def date_bounds(question: str) -> tuple[str | None, str | None, str]:
 
 _ABOUT_A_PIECE = re.compile(r"\b(?:article|story|piece|explainer|coverage|column|feature)s?\b|\breport\s+that\b", re.I)
 #: "When was <subject> published?", "When did <subject> report that ...?"
-_WHEN_SUBJECT = re.compile(
-    rf"^\s*(?:when|on what (?:date|day)|what (?:date|day)|which (?:date|day))\s+(?:was|were|did|had|has)\s+"
-    rf"(?P<subject>.+?)\s+(?:first\s+|originally\s+)?{_REPORT_VERB}\b", re.I)
-
-
-_ASKING_WHEN = re.compile(
-    r"^\s*(?:when|on what (?:date|day)|what (?:date|day)|which (?:date|day))\s+(?:was|were|did|had|has)\s+", re.I)
-_ASKING_WHO = re.compile(
-    r"^\s*(?:(?:in\s+)?(?:which|what)\s+(?:news\s*)?(?:outlets?|newspapers?|papers?|publications?|sites?|websites?|"
-    r"broadcasters?|titles?|media)|who|whose byline|which\s+(?:journalist|reporter|correspondent|writer|author)s?)"
-    r"\s+(?:(?:was|were|did|had|has)\s+)?", re.I)
+_WHEN_SUBJECT = re.compile(rf"{_ASKING_WHEN}(?P<subject>.+?)\s+{_PUBLISHING}\b", re.I)
+#: The asking of a question about the report itself, and its verb of publishing (metadata_topic).
+_ASKING = re.compile(
+    rf"{_ASKING_WHEN}|^\s*(?:(?:in\s+)?(?:which|what)\s+{_OUTLET}|who|whose byline|which\s+{_WRITER})"
+    rf"\s+(?:(?:was|were|did|had|has)\s+)?", re.I)
+_PUBLISHING_VERB = re.compile(rf"\b{_PUBLISHING}\b", re.I)
 
 
 def metadata_topic(question: str) -> str:
@@ -225,8 +224,7 @@ def metadata_topic(question: str) -> str:
     asking: "When was the Post's article on council tax relief published?" -> "the Post's
     article on council tax relief". The answer is the piece's metadata, so the sentence to cite
     is the one that matches the piece, not one holding a date or a name."""
-    topic = _ASKING_WHO.sub("", _ASKING_WHEN.sub("", question), count=1)
-    topic = re.sub(rf"\b(?:first\s+|originally\s+)?{_REPORT_VERB}\b", " ", topic, flags=re.I)
+    topic = _PUBLISHING_VERB.sub(" ", _ASKING.sub("", question, count=1))
     return re.sub(r"\s{2,}", " ", topic).strip(" ?")
 
 
