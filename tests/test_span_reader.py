@@ -165,3 +165,23 @@ def test_short_answers_keep_full_names_and_currency_signs() -> None:
         assert read is not None and text[read.span_start:read.span_end] == expected
         sentence = text[read.sentence_start:read.sentence_end]
         assert expected in sentence and sentence.endswith(".") and sentence[0].isupper()
+
+
+def test_rule_flags_runs_only_the_wanted_rules(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vetoes in force are checked; missing_detail (not one of them) builds no vocabulary."""
+    from rag.answer.assistant import RULES_VETO, Assistant, rule_flags
+
+    assistant = Assistant(seed_index)
+    try:
+        question = "How many children were sexually abused in Rotherham in 1850?"
+        assistant.ask(question)
+        read = assistant.last_read
+        assert read is not None
+        every = {"missing_detail", "number_far", "contradicts", "opposed"}
+        assert rule_flags(question, read, assistant, every) >= {"missing_detail", "number_far"}
+        monkeypatch.setattr(Assistant, "vocabulary", lambda *a: pytest.fail("vocabulary built"))
+        assert "missing_detail" not in RULES_VETO
+        assert rule_flags(question, read, assistant, RULES_VETO) == {"number_far"}
+        assert rule_flags(question, read, assistant, frozenset()) == frozenset()
+    finally:
+        assistant.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -356,7 +356,7 @@ class Assistant:
         if answers and self.rules_veto is True:
             answers = self.extract(query, passages, frequencies, query_vector)[2]
         elif answers and self.rules_veto and read is not None:
-            answers = not (rule_flags(query, read, self) & self.rules_veto)
+            answers = not rule_flags(query, read, self, self.rules_veto)
         if not answers or read is None:
             return self.answer_from(query, passages, [], support)
         first = self.cite(1, read.passage, read.sentence_start, read.sentence_end)
@@ -454,22 +454,20 @@ class Assistant:
         self.store.close()
 
 
-def rule_flags(query: str, read: ReadSpan, assistant: "Assistant") -> frozenset[str]:
-    """The hand-written abstention rules that flag the reader's answer: the question names a
-    detail its article never mentions, a number it gives is not near the answer, or the sentence
-    asserts what the question negates (or says the opposite)."""
+def rule_flags(query: str, read: ReadSpan, assistant: "Assistant", wanted: Collection[str]) -> frozenset[str]:
+    """Which of the `wanted` hand-written abstention rules flag the reader's answer: the question
+    names a detail its article never mentions, a number it gives is not near the answer, or the
+    sentence asserts what the question negates (or says the opposite). Rules not wanted are not
+    run (the article's vocabulary, for one, is built only for missing_detail)."""
     text = assistant.document_text(read.passage.document_id)
     sentence = text[read.sentence_start:read.sentence_end]
-    flags = set()
-    if missing_details(query, assistant.vocabulary(read.passage.document_id, read.span_start)):
-        flags.add("missing_detail")
-    if numbers_missing_near(query, text, read.sentence_start, read.sentence_end):
-        flags.add("number_far")
-    if contradicts(query, sentence):
-        flags.add("contradicts")
-    if opposed(query, sentence):
-        flags.add("opposed")
-    return frozenset(flags)
+    checks: dict[str, Callable[[], object]] = {
+        "missing_detail": lambda: missing_details(query, assistant.vocabulary(read.passage.document_id, read.span_start)),
+        "number_far": lambda: numbers_missing_near(query, text, read.sentence_start, read.sentence_end),
+        "contradicts": lambda: contradicts(query, sentence),
+        "opposed": lambda: opposed(query, sentence),
+    }
+    return frozenset(name for name, check in checks.items() if name in wanted and check())
 
 
 def _last(stream: Iterator[str | Answer]) -> Answer:
