@@ -60,6 +60,8 @@ def test_eval_reports_and_writes_files(capsys, in_repo: Path):
     assert summary["abstention_recall"] == 1.0 and summary["citation_precision"] == 1.0
     assert summary["hit_at_k"] == 1.0 and summary["evidence_recall_at_k"] == 1.0
     assert set(out["by_type"]) == {"number", "entity", "unanswerable"}
+    assert out["by_type"]["unanswerable"]["citation_precision"] is None
+    assert out["by_type"]["number"]["citation_precision"] == 1.0
     assert out["settings"]["embedder"].startswith("offline") and out["settings"]["generator"] == "extractive"
     results = json.loads((in_repo / "out" / "results.json").read_text())
     assert len(results["rows"]) == 3 and results["rows"][0]["citations"]
@@ -151,6 +153,9 @@ def test_report_misses_are_one_markdown_line_each_and_cut_at_a_word(tmp_path: Pa
     unanswerable = next(line for line in md if line.startswith("| unanswerable |")).split(" | ")
     assert unanswerable[header.index("span")] == "–" and unanswerable[header.index("citP")] == "–", unanswerable
     assert unanswerable[header.index("absR")] == "0.000"
+    saved = json.loads((tmp_path / "results.json").read_text())["by_type"]["unanswerable"]
+    assert saved["span_rate"] is None and saved["citation_precision"] is None  # as the table says
+    assert saved["abstention_recall"] == 0.0
 
     [figure] = charts
     by_type_axes = figure.axes[1]

@@ -18,19 +18,8 @@ COLUMNS = [
     ("mean_answer_chars", "chars"), ("latency_p50_ms", "p50ms"), ("latency_p95_ms", "p95ms"),
 ]
 
-
-#: Metrics of the answers given to answerable questions: meaningless for a set with none (an
-#: unanswerable question answered anyway has no span to lead with and no answer to cite).
-ANSWER_ONLY = ("span_rate", "citation_precision")
 #: How much of a wrong answer the report's list of misses shows.
 MISS_CHARS = 200
-
-
-def applicable(summary: dict[str, Any]) -> dict[str, Any]:
-    """`summary` with the answer-only metrics blank (None) when it holds no answerable question."""
-    if summary.get("answerable", 1):
-        return summary
-    return {**summary, **{key: None for key in ANSWER_ONLY}}
 
 
 def one_line(text: str, limit: int | None = None) -> str:
@@ -62,7 +51,7 @@ def _fmt(value: Any) -> str:
 def table(summary: dict[str, Any], by_type: dict[str, dict[str, Any]], markdown: bool = False) -> str:
     header = ["set"] + [label for _, label in COLUMNS]
     body = [["all"] + [_fmt(summary.get(key)) for key, _ in COLUMNS]]
-    body += [[name] + [_fmt(applicable(s).get(key)) for key, _ in COLUMNS] for name, s in by_type.items()]
+    body += [[name] + [_fmt(s.get(key)) for key, _ in COLUMNS] for name, s in by_type.items()]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in body]

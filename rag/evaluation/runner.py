@@ -185,6 +185,18 @@ def summarise(rows: Sequence[Row]) -> dict[str, Any]:
     }
 
 
+#: Metrics of the answers given to answerable questions: meaningless for a set with none (an
+#: unanswerable question answered anyway has no span to lead with and no answer to cite).
+ANSWER_ONLY = ("span_rate", "citation_precision")
+
+
 def summarise_by_type(rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
-    types = sorted({r.type for r in rows})
-    return {t: summarise([r for r in rows if r.type == t]) for t in types}
+    """`summarise` per question type, the answer-only metrics None for a type with no answerable
+    question (the same in the table, `--json` and results.json)."""
+    out = {}
+    for t in sorted({r.type for r in rows}):
+        summary = summarise([r for r in rows if r.type == t])
+        if not summary["answerable"]:
+            summary.update({key: None for key in ANSWER_ONLY})
+        out[t] = summary
+    return out
