@@ -7,6 +7,12 @@ and reader.json (name, windowing, the abstention signal and threshold, the model
 training figures). Before it writes, it scores the float and the int8 model on the held-out training
 articles side by side (paragraph given) and prints both, so a quantisation loss is seen, not assumed.
 The threshold is set afterwards from the open-corpus pipeline by bench/reader_open_corpus.py --calibrate.
+
+    python bench/export_reader.py --out out/reader --average 4 --dry-run
+
+--average N exports the mean of the weights saved at the last N checkpoints (weights-STEP.pt)
+instead of one checkpoint: averaging the end of a run smooths the checkpoint-to-checkpoint swings
+of the no-answer decision. --dry-run scores the candidate on the held-out articles and writes nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +61,25 @@ def onnx_figures(path: Path, tokenizer, examples, args) -> dict[str, float]:
     return figures
 
 
+def averaged_weights(out: Path, n: int, steps: list[int]) -> dict:
+    """The element-wise mean of the weights saved at the last `n` checkpoints of a run (their
+    steps appended to `steps`)."""
+    import torch
+
+    found = sorted(out.glob("weights-*.pt"), key=lambda p: int(p.stem.split("-")[1]))[-n:]
+    if len(found) < n:
+        raise SystemExit(f"--average {n}: only {len(found)} weights-STEP.pt files in {out}")
+    total: dict = {}
+    for path in found:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        for key, value in state.items():
+            # buffers such as position ids are integers: every checkpoint holds the same ones
+            total[key] = total.get(key, 0) + value.double() if value.is_floating_point() else value
+        steps.append(int(path.stem.split("-")[1]))
+    return {key: (value / n).to(torch.float32) if value.is_floating_point() else value
+            for key, value in total.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(tr.ROOT / "out" / "reader"), help="the training run's folder")
@@ -63,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--signal", default=None, choices=("has", "margin", "sum"),
                         help="the abstention signal (default: the best held-out AUC)")
     parser.add_argument("--holdout-limit", type=int, default=600)
+    parser.add_argument("--average", type=int, default=0, help="average the weights of the last N checkpoints")
+    parser.add_argument("--dry-run", action="store_true", help="score the candidate, write nothing")
     args = parser.parse_args(argv)
 
     import torch
@@ -81,18 +108,30 @@ def main(argv: list[str] | None = None) -> None:
     tokenizer = AutoTokenizer.from_pretrained(train_args.model, local_files_only=True)
     model = tr.build_model(Path(train_args.model))
     model.load_state_dict(state["model"])
+    averaged: list[int] = []
+    if args.average:
+        model.load_state_dict(averaged_weights(out, args.average, averaged))
     model.eval()
     try:
         model.encoder.set_attn_implementation("eager")
     except (AttributeError, ValueError, ImportError):
         pass
-    figures = state["history"][-1] if state["history"][-1]["step"] == state["step"] else \
-        next(h for h in state["history"] if h["step"] == state["step"])
-    signal = args.signal or max(("has", "margin", "sum"), key=lambda s: figures.get(f"auc_{s}", 0.0))
-    print(f"checkpoint {checkpoint.name}: {json.dumps({k: round(v, 4) for k, v in figures.items()})}; signal {signal}")
-
     examples = [e for e in tr.load_examples([Path(p) for p in train_args.train]) if e.article in set(train_args.holdout)]
     examples = random.Random(train_args.seed).sample(examples, min(args.holdout_limit, len(examples)))
+    if averaged:
+        figures = tr.evaluate(model, tokenizer, examples, train_args.max_len, train_args.stride,
+                              tokenizer.pad_token_id or 0)
+        figures.update(averaged_steps=averaged)
+        model.eval()
+    else:
+        figures = state["history"][-1] if state["history"][-1]["step"] == state["step"] else \
+            next(h for h in state["history"] if h["step"] == state["step"])
+    signal = args.signal or max(("has", "margin", "sum"), key=lambda s: figures.get(f"auc_{s}", 0.0))
+    source = f"mean of steps {averaged}" if averaged else f"checkpoint {checkpoint.name}"
+    print(f"{source}: {json.dumps({k: v if isinstance(v, list) else round(v, 4) for k, v in figures.items()})}; "
+          f"signal {signal}")
+    if args.dry_run:
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="reader-export-"))
     sample = tokenizer(["a question"], ["a passage of text"], return_tensors="pt")
@@ -140,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
         "signal": signal, "threshold": previous.get("threshold", 0.0) if previous.get("signal") == signal else 0.0,
         "max_length": args.max_len, "stride": args.stride, "model_sha256": sha, "quantisation": f"dynamic {chosen}",
         "quantised_held_out": scored[chosen][2], "float_held_out": reference,
-        "trained": {"checkpoint": checkpoint.name, "held_out": figures, "args": {
+        "trained": {"checkpoint": source, "held_out": figures, "args": {
             k: v for k, v in state["args"].items() if k not in ("train", "model", "out")}},
     }
     (target / "reader.json").write_text(json.dumps(config, indent=2) + "\n")

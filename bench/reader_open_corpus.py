@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="on the held-out training articles; writes the threshold")
     parser.add_argument("--readers", default="default,off")
     parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--curve", action="store_true", help="with --dataset: the reader at other answered rates (a report)")
+    parser.add_argument("--curve", action="store_true", help="with --dataset: the first reader at other answered rates (a report)")
     parser.add_argument("--variants", action="store_true", help="with --calibrate: also the rule vetoes and reading all k")
     parser.add_argument("--no-write", action="store_true", help="with --calibrate: print, do not write the threshold")
     parser.add_argument("--limit", type=int, default=0, help="ask only this many questions (a quick check)")
@@ -141,12 +141,13 @@ def main() -> None:
 
 
 def curve(index: Path, questions: list[SquadQuestion], args: argparse.Namespace) -> None:
-    """The shipped reader at other answered rates (a report: the shipped threshold is not chosen here)."""
-    outcomes = run(index, questions, "default", k=args.k, force=True)
+    """The first of --readers at other answered rates (a report: the shipped threshold is not chosen here)."""
+    reader = args.readers.split(",")[0]
+    outcomes = run(index, questions, reader, k=args.k, force=True)
     answerable = sorted((o.confidence for o in outcomes if o.question.answerable), reverse=True)
     for rate in (0.974, 0.95, 0.90, 0.85):
         t = answerable[min(len(answerable) - 1, int(rate * len(answerable)) - 1)]
-        print(fmt(f"default, threshold {t:.2f} (answers {rate:.3f} of answerable)", figures(outcomes, t)), flush=True)
+        print(fmt(f"{reader}, threshold {t:.2f} (answers {rate:.3f} of answerable)", figures(outcomes, t)), flush=True)
 
 
 def calibrate(index: Path, questions: list[SquadQuestion], args: argparse.Namespace) -> None:

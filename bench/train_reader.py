@@ -377,6 +377,9 @@ def train(args: argparse.Namespace) -> None:
             path = out / f"checkpoint-{step}.pt"
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
                         "history": history, "torch_rng": torch.get_rng_state(), "args": vars(args)}, path)
+            # The model's weights alone at every checkpoint (90 MB each, against 270 MB with the
+            # optimiser): bench/export_reader.py --average reads them to average the last few.
+            torch.save(model.state_dict(), out / f"weights-{step}.pt")
             for old in sorted(out.glob("checkpoint-*.pt")):
                 if old != path and int(old.stem.split("-")[1]) != best_step(history):
                     old.unlink()

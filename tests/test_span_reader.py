@@ -185,3 +185,24 @@ def test_rule_flags_runs_only_the_wanted_rules(seed_index: Path, monkeypatch: py
         assert rule_flags(question, read, assistant, frozenset()) == frozenset()
     finally:
         assistant.close()
+
+
+def test_export_averages_the_last_checkpoints_weights(tmp_path: Path) -> None:
+    """`export_reader.py --average N` ships the element-wise mean of the last N saved weights
+    (by step, not by file name order); integer buffers are carried, not averaged."""
+    import sys
+
+    import torch
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import export_reader
+
+    for step, value in ((300, 100.0), (900, 1.0), (1200, 3.0), (2400, 8.0)):
+        torch.save({"w": torch.full((2, 2), value), "ids": torch.arange(3)}, tmp_path / f"weights-{step}.pt")
+    steps: list[int] = []
+    mean = export_reader.averaged_weights(tmp_path, 3, steps)
+    assert steps == [900, 1200, 2400]  # 300 is the oldest: "weights-300" sorts after "weights-2400" as text
+    assert torch.allclose(mean["w"], torch.full((2, 2), 4.0)) and mean["w"].dtype == torch.float32
+    assert torch.equal(mean["ids"], torch.arange(3))
+    with pytest.raises(SystemExit, match="only 4"):
+        export_reader.averaged_weights(tmp_path, 5, [])
