@@ -201,3 +201,17 @@ def test_it_said_means_the_report_that_said_it():
     text = "The report – titled 'Out of sight' – said councils were slow. Too few link truancy with abuse, it said."
     assert stem("report") in _refers(text, "Too few link truancy with abuse, it said.")
     assert stem("report") not in _refers("Councils were slow. Too few link truancy with abuse.", "Too few link truancy with abuse.")
+
+
+def test_the_reader_is_shown_names_as_the_articles_spell_them() -> None:
+    """A misspelt name is respelt to the one name of the passages within the allowed typos; a
+    name that is not there, or only a lower-case word close to it, stays as typed."""
+    from rag.answer.language.details import respelled
+
+    text = "In Rotherham 1,400 children were abused, it said. Oxford and Rochdale, too. Sir Tom Winsor leads HMIC."
+    assert respelled("How many children were abused in Rohterham?", text) == "How many children were abused in Rotherham?"
+    assert respelled("Who is Tom Winsr?", text) == "Who is Tom Winsor?"
+    assert respelled("How many in Rochdael or Rotherham?", text) == "How many in Rochdale or Rotherham?"
+    assert respelled("How many in Leeds?", text) == "How many in Leeds?"  # "leads" is no name
+    assert respelled("How many in Derby?", text) == "How many in Derby?"
+    assert respelled("What is HMIX?", text) == "What is HMIX?"  # four letters: no typo allowed

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rag.answer import reader as reader_weights
 from rag.answer.extractive import SUPPORT_THRESHOLD, Extract, best_extract, supporting_extract, trim
-from rag.answer.language.details import Vocabulary, missing_details, numbers_missing_near
+from rag.answer.language.details import Vocabulary, missing_details, numbers_missing_near, respelled
 from rag.answer.language.polarity import contradicts, opposed
 from rag.answer.claims import claim_verifier
 from rag.answer.condense import acceptable_rewrite
@@ -348,7 +348,10 @@ class Assistant:
     ) -> Answer:
         """The reader's answer: its span leads, the whole sentence that holds it is quoted, and
         other articles' different figures for the same thing are shown beside it."""
-        read = read_passages(self.span_reader, query, passages[: self.read_passages], self.document_text,  # type: ignore[arg-type]
+        shown = passages[: self.read_passages]
+        # The reader sees names as the articles spell them; the rules' checks keep the question as typed.
+        spelled = respelled(query, " ".join(p.text for p in shown))
+        read = read_passages(self.span_reader, spelled, shown, self.document_text,  # type: ignore[arg-type]
                              context=READ_CONTEXT)
         self.last_read = read
         support = read.confidence if read is not None else float("-inf")

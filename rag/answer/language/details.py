@@ -163,3 +163,27 @@ def numbers_missing_near(question: str, text: str, start: int, end: int, reach: 
     nearby = set(terms(text[max(0, start - reach) : end + reach]))
     return [d.word for d in details(question) if d.is_number and d.term not in nearby]
 
+
+
+def respelled(question: str, text: str) -> str:
+    """The question with each name it misspells written as `text` spells it ("Rohterham" ->
+    "Rotherham"), for a reader that matches word pieces, not edit distances: a name absent from
+    `text` becomes the one name of `text` within `allowed_typos` edits of it ("Leeds" never
+    becomes "leads"); a name with no such name, or with several, is left as typed."""
+    from rapidfuzz.distance import OSA
+
+    present = set(terms(text))
+    surface: dict[str, str] = {}  # the names of `text`: words it capitalises mid-sentence
+    for name in _MIDSENTENCE_CAPITAL.finditer(text):
+        for m in WORD.finditer(name.group()):
+            surface.setdefault(m.group().lower(), m.group())
+    out = question
+    for detail in details(question):
+        edits = allowed_typos(detail.word)
+        if detail.is_number or not edits or detail.term in present:
+            continue
+        near = {w for w in surface if w.isalpha() and abs(len(w) - len(detail.word)) <= edits
+                and OSA.distance(detail.word, w, score_cutoff=edits) <= edits}
+        if len(near) == 1:
+            out = re.sub(rf"\b{re.escape(detail.word)}\b", surface[near.pop()], out, count=1, flags=re.IGNORECASE)
+    return out
