@@ -12,19 +12,19 @@ from rag.cli import main
 
 from .conftest import REPO
 
-#: With the reader (the default; offline embedder): measured 0.828 accuracy, 0.781 citation
-#: precision, EM 0.500, F1 0.598, evidence recall 0.979, abstention recall 0.640 and precision
-#: 0.640. The set was written beside the hand-written rules, which still score higher on it in
+#: With the reader (the default; offline embedder): measured 0.812 accuracy, 0.812 citation
+#: precision, EM 0.578, F1 0.655, evidence recall 0.979, abstention recall 0.680 and precision
+#: 0.630. The set was written beside the hand-written rules, which still score higher on it in
 #: accuracy and abstention (RULE_FLOORS, --reader off); the reader answers where they do not on
 #: questions nobody here wrote (README, "How good it is").
 READER_FLOORS = {
     "answer_accuracy": 0.80,
-    "citation_precision": 0.76,
-    "exact_match": 0.47,
-    "f1": 0.57,
+    "citation_precision": 0.79,
+    "exact_match": 0.55,
+    "f1": 0.63,
     "evidence_recall_at_k": 0.95,
-    "abstention_recall": 0.60,
-    "abstention_precision": 0.60,
+    "abstention_recall": 0.66,
+    "abstention_precision": 0.61,
 }
 RULE_FLOORS = {
     "answer_accuracy": 0.85,

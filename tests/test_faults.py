@@ -339,7 +339,10 @@ def test_sigkill_during_a_ui_upload_keeps_the_index_and_the_next_upload_works(ca
         result = service.add_files([(upload, "upload.txt")])
         assert result.added == ["upload.txt"] and result.documents_after == 3, result
         assert service.pending_uploads() == []
-        assert "Wakefield" in service.ask("When did the Wakefield council meet?").answer
+        # The upload is searchable: its passages are retrieved (whether the reader answers one
+        # sentence repeated forty times is not what this test is about).
+        found = service.ask("When did the Wakefield council meet?")
+        assert any(p.source.endswith("upload.txt") for p in found.passages), found.passages
     finally:
         service.close()
 

@@ -32,7 +32,7 @@ from rag.errors import RagError
 SHIPPED_DIR = Path(__file__).with_name("reader_model")
 SHIPPED_NAME = "rag-reader-minilm-l6"
 #: sha256 of the shipped model.onnx (bench/export_reader.py prints it); checked at every load.
-SHIPPED_SHA256 = "888002abce8bef54703800bcfdfbb6ce85c2f63105c09e1439e5403f4fbd30d2"
+SHIPPED_SHA256 = "a43a144be9bdbed08819c89f02da6e3b63d0cfebec856b04bc6deb9f72369564"
 CONFIG = "reader.json"
 MAX_ANSWER_TOKENS = 30
 OFF = ("off", "none", "rules")
