@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         figures = state["history"][-1] if state["history"][-1]["step"] == state["step"] else \
             next(h for h in state["history"] if h["step"] == state["step"])
     signal = args.signal or max(("has", "margin", "sum"), key=lambda s: figures.get(f"auc_{s}", 0.0))
-    source = f"mean of steps {averaged}" if averaged else f"checkpoint {checkpoint.name}"
+    source = f"mean of steps {averaged}" if averaged else checkpoint.name
     print(f"{source}: {json.dumps({k: v if isinstance(v, list) else round(v, 4) for k, v in figures.items()})}; "
           f"signal {signal}")
     if args.dry_run:
