@@ -137,12 +137,16 @@ class Vocabulary:
         """The article's terms within `edits` edits of `term` (itself excluded)."""
         if not edits:
             return set()
-        from rapidfuzz.distance import OSA
-        from rapidfuzz.process import extract
-
         candidates = [t for n in range(len(term) - edits, len(term) + edits + 1) for t in self._by_length.get(n, ())]
-        found = extract(term, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None)
-        return {t for t, _, _ in found if t != term}
+        return within_edits(term, candidates, edits) - {term}
+
+
+def within_edits(word: str, candidates: list[str], edits: int) -> set[str]:
+    """The candidates at most `edits` edits (transpositions included) from `word`."""
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extract
+
+    return {t for t, _, _ in extract(word, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None)}
 
 
 def missing_details(question: str, vocabulary: Vocabulary) -> list[str]:
@@ -164,26 +168,26 @@ def numbers_missing_near(question: str, text: str, start: int, end: int, reach: 
     return [d.word for d in details(question) if d.is_number and d.term not in nearby]
 
 
-
 def respelled(question: str, text: str) -> str:
     """The question with each name it misspells written as `text` spells it ("Rohterham" ->
     "Rotherham"), for a reader that matches word pieces, not edit distances: a name absent from
     `text` becomes the one name of `text` within `allowed_typos` edits of it ("Leeds" never
     becomes "leads"); a name with no such name, or with several, is left as typed."""
-    from rapidfuzz.distance import OSA
-
+    names = [d for d in details(question) if not d.is_number and allowed_typos(d.word)]
+    if not names:
+        return question  # no name of five letters or more: nothing to respell
     present = set(terms(text))
     surface: dict[str, str] = {}  # the names of `text`: words it capitalises mid-sentence
     for name in _MIDSENTENCE_CAPITAL.finditer(text):
         for m in WORD.finditer(name.group()):
             surface.setdefault(m.group().lower(), m.group())
     out = question
-    for detail in details(question):
-        edits = allowed_typos(detail.word)
-        if detail.is_number or not edits or detail.term in present:
+    for detail in names:
+        if detail.term in present:
             continue
-        near = {w for w in surface if w.isalpha() and abs(len(w) - len(detail.word)) <= edits
-                and OSA.distance(detail.word, w, score_cutoff=edits) <= edits}
+        edits = allowed_typos(detail.word)
+        near = within_edits(detail.word, [w for w in surface if w.isalpha() and abs(len(w) - len(detail.word)) <= edits],
+                            edits)
         if len(near) == 1:
             out = re.sub(rf"\b{re.escape(detail.word)}\b", surface[near.pop()], out, count=1, flags=re.IGNORECASE)
     return out
