@@ -12,7 +12,9 @@ cross-entropy beside it. Features are the question with a window of the paragrap
 tokens, HF-style doc stride); a window that does not hold the answer is labelled "no answer".
 Besides SQuAD 2.0's unanswerable questions, a share of answerable questions is paired with another
 paragraph of the same article (`--other-negatives`): the open-corpus case, where retrieval hands
-the reader a passage on the same topic that does not answer.
+the reader a passage on the same topic that does not answer. `--negatives bm25` picks the other
+paragraph that BM25 ranks highest for the question (the one retrieval would most likely confuse
+with the answer's), `random` any other.
 
     python bench/train_reader.py --out out/reader            # train (resumes if checkpoints exist)
     python bench/train_reader.py --out out/reader --export rag/answer/reader_model
@@ -93,21 +95,42 @@ def load_examples(paths: list[Path]) -> list[Example]:
     return examples
 
 
-def other_paragraph_negatives(examples: list[Example], share: float, rng: random.Random) -> list[Example]:
-    """Answerable questions paired with another paragraph of their article, labelled no answer."""
+def other_paragraph_negatives(examples: list[Example], share: float, rng: random.Random,
+                              choose: str = "random") -> list[Example]:
+    """Answerable questions paired with another paragraph of their article, labelled no answer.
+
+    `choose="bm25"` takes the other paragraph that BM25 ranks highest for the question (the one
+    retrieval would most likely hand the reader in its place); "random" any other paragraph."""
     by_article: dict[str, list[str]] = collections.defaultdict(list)
     for ex in examples:
         if not by_article[ex.article] or by_article[ex.article][-1] != ex.context:
             by_article[ex.article].append(ex.context)
+    rankers = {}
+    if choose == "bm25":
+        from rank_bm25 import BM25Okapi
+
+        rankers = {a: BM25Okapi([_tokens(c) for c in cs]) for a, cs in by_article.items()}
     out = []
     for ex in examples:
         if ex.answer is None or rng.random() >= share:
             continue
         golds_lower = [g.lower() for g in ex.golds]
-        choices = [c for c in by_article[ex.article] if c != ex.context and not any(g in c.lower() for g in golds_lower)]
-        if choices:
-            out.append(Example(ex.qid + "-other", ex.article, ex.question, rng.choice(choices), None, ()))
+        paragraphs = by_article[ex.article]
+        allowed = [i for i, c in enumerate(paragraphs)
+                   if c != ex.context and not any(g in c.lower() for g in golds_lower)]
+        if not allowed:
+            continue
+        if choose == "bm25":
+            scores = rankers[ex.article].get_scores(_tokens(ex.question))
+            pick = max(allowed, key=lambda i: scores[i])
+        else:
+            pick = rng.choice(allowed)
+        out.append(Example(ex.qid + "-other", ex.article, ex.question, paragraphs[pick], None, ()))
     return out
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
 
 
 @dataclass
@@ -309,7 +332,7 @@ def train(args: argparse.Namespace) -> None:
     if args.holdout_limit:
         held = random.Random(args.seed).sample(held, min(args.holdout_limit, len(held)))
     data_rng = random.Random(args.seed)
-    train_ex = train_ex + other_paragraph_negatives(train_ex, args.other_negatives, data_rng)
+    train_ex = train_ex + other_paragraph_negatives(train_ex, args.other_negatives, data_rng, args.negatives)
     features = featurize(tokenizer, train_ex, args.max_len, args.stride)
     n_answer = sum(1 for f in features if f.start > 0)
     print(f"train: {len(train_ex)} examples -> {len(features)} windows ({n_answer} with an answer); "
@@ -424,6 +447,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--has-weight", type=float, default=0.5)
     parser.add_argument("--other-negatives", type=float, default=0.25)
+    parser.add_argument("--negatives", choices=("random", "bm25"), default="random",
+                        help="which other paragraph an --other-negatives question is paired with")
     parser.add_argument("--checkpoint-every", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)

@@ -206,3 +206,27 @@ def test_export_averages_the_last_checkpoints_weights(tmp_path: Path) -> None:
     assert torch.equal(mean["ids"], torch.arange(3))
     with pytest.raises(SystemExit, match="only 4"):
         export_reader.averaged_weights(tmp_path, 5, [])
+
+
+def test_bm25_negatives_pair_a_question_with_the_paragraph_retrieval_would_confuse() -> None:
+    """`--negatives bm25`: an answerable question is paired, as "no answer", with the other
+    paragraph of its article that BM25 ranks highest for it, never one that holds its answer."""
+    import random
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import train_reader
+
+    own = "The Rhine flows north through Basel. Its length is 1,230 kilometres."
+    near = "The Rhine's length was measured again in 2010 by Dutch surveyors in kilometres."
+    holds = "Some say the length of the Rhine is 1,230 kilometres, counting the delta."
+    far = "Pharmacists dispense medicines in the town."
+    question = "What is the length of the Rhine in kilometres?"
+    start = own.index("1,230")
+    examples = [train_reader.Example("q1", "Rhine", question, own, (start, start + 15), ("1,230 kilometres",))]
+    examples += [train_reader.Example(f"x{i}", "Rhine", "Who?", c, None, ()) for i, c in enumerate((far, holds, near))]
+    for seed in range(5):
+        negatives = train_reader.other_paragraph_negatives(examples, 1.0, random.Random(seed), "bm25")
+        assert [(n.qid, n.context, n.answer) for n in negatives] == [("q1-other", near, None)]
+    chosen = {train_reader.other_paragraph_negatives(examples, 1.0, random.Random(s))[0].context for s in range(20)}
+    assert chosen == {near, far}  # random: any paragraph but the answer's own and one holding the answer
