@@ -230,3 +230,14 @@ def test_bm25_negatives_pair_a_question_with_the_paragraph_retrieval_would_confu
         assert [(n.qid, n.context, n.answer) for n in negatives] == [("q1-other", near, None)]
     chosen = {train_reader.other_paragraph_negatives(examples, 1.0, random.Random(s))[0].context for s in range(20)}
     assert chosen == {near, far}  # random: any paragraph but the answer's own and one holding the answer
+
+
+def test_reader_variants_name_a_reader_and_how_many_passages_it_reads() -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import reader_variants
+
+    assert reader_variants.parse_variant("default") == ("default", None)
+    assert reader_variants.parse_variant("default:read=2") == ("default", 2)
+    assert reader_variants.parse_variant("/tmp/a:b/reader:read=4") == ("/tmp/a:b/reader", 4)
