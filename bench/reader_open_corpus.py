@@ -140,13 +140,18 @@ def main() -> None:
             curve(index, questions, args)
 
 
+def threshold_at(outcomes: list[Outcome], rate: float) -> float:
+    """The confidence at which a reader run with no threshold answers `rate` of answerable questions."""
+    answerable = sorted((o.confidence for o in outcomes if o.question.answerable), reverse=True)
+    return answerable[min(len(answerable) - 1, int(rate * len(answerable)) - 1)]
+
+
 def curve(index: Path, questions: list[SquadQuestion], args: argparse.Namespace) -> None:
     """The first of --readers at other answered rates (a report: the shipped threshold is not chosen here)."""
     reader = args.readers.split(",")[0]
     outcomes = run(index, questions, reader, k=args.k, force=True)
-    answerable = sorted((o.confidence for o in outcomes if o.question.answerable), reverse=True)
     for rate in (0.974, 0.95, 0.90, 0.85):
-        t = answerable[min(len(answerable) - 1, int(rate * len(answerable)) - 1)]
+        t = threshold_at(outcomes, rate)
         print(fmt(f"{reader}, threshold {t:.2f} (answers {rate:.3f} of answerable)", figures(outcomes, t)), flush=True)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reader_open_corpus import HEADER, figures, fmt, holdout_dataset, run  # noqa: E402
+from reader_open_corpus import HEADER, figures, fmt, holdout_dataset, run, threshold_at  # noqa: E402
 
 from rag.evaluation.squad import load_squad, write_corpus  # noqa: E402
 from rag.ingest.pipeline import ingest  # noqa: E402
@@ -50,10 +50,9 @@ def main() -> None:
             reader, read = parse_variant(variant)
             t = time.perf_counter()
             outcomes = run(tmp_path / "index", questions, reader, k=args.k, force=True, read=read)
-            answerable = sorted((o.confidence for o in outcomes if o.question.answerable), reverse=True)
             for rate in RATES:
-                threshold = answerable[int(rate * len(answerable)) - 1]
-                print(fmt(f"{variant} at {rate:.2f} answered", figures(outcomes, threshold)), flush=True)
+                print(fmt(f"{variant} at {rate:.2f} answered", figures(outcomes, threshold_at(outcomes, rate))),
+                      flush=True)
             print(f"<!-- {variant}: {time.perf_counter() - t:.0f} s -->", flush=True)
 
 

@@ -241,3 +241,16 @@ def test_reader_variants_name_a_reader_and_how_many_passages_it_reads() -> None:
     assert reader_variants.parse_variant("default") == ("default", None)
     assert reader_variants.parse_variant("default:read=2") == ("default", 2)
     assert reader_variants.parse_variant("/tmp/a:b/reader:read=4") == ("/tmp/a:b/reader", 4)
+
+
+def test_threshold_at_answers_the_asked_share_of_answerable_questions() -> None:
+    import sys
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import reader_open_corpus
+
+    outcomes = [SimpleNamespace(confidence=c, question=SimpleNamespace(answerable=a))
+                for c, a in [(5.0, True), (4.0, True), (9.0, False), (3.0, True), (2.0, True), (1.0, True)]]
+    assert reader_open_corpus.threshold_at(outcomes, 0.6) == 3.0  # 3 of 5 answerable reach it
+    assert reader_open_corpus.threshold_at(outcomes, 1.0) == 1.0
