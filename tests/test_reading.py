@@ -89,6 +89,40 @@ def test_names_of_several_words_must_stand_together(question: str, missing: list
 
 
 @pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("Who played the Doctor on stage in the 70's?", []),  # a decade: the 1970s
+        ("Who played the Doctor on stage in the 80's?", ["80"]),
+        ("What was the show's fate during WWII?", []),  # a Roman numeral is kept whole: World War II
+        ("What did WWI change?", ["wwi"]),
+        ("What did the Sydney Times say?", ["sydney times"]),
+    ],
+)
+def test_decades_and_roman_numerals_are_read_as_the_article_writes_them(question: str, missing: list[str]):
+    article = (
+        "Doctor Who\n\nDoctor Who was relaunched in 2005 by Russell T Davies. In the early 1970s, Jon Pertwee "
+        "played the Doctor on stage. In World War II, it was recognised. Each Christmas special was long; "
+        "DVDs of Doctor Who are sold in Sydney, where The Times reviewed it."
+    )
+    assert missing_details(question, Vocabulary(article)) == missing
+
+
+def test_a_question_joining_two_articles_names_details_of_both():
+    answer_article = Vocabulary("Ofsted inspects councils. MPs questioned the performance of Ofsted.")
+    other = Vocabulary("Sir Tom Winsor replied to the letter from the Ofsted boss.")
+    question = "MPs questioned which organisation, whose boss wrote to Sir Tom Winsor?"
+    assert missing_details(question, answer_article) == ["sir", "tom", "winsor"]
+    assert missing_details(question, answer_article, [other]) == []
+    assert missing_details("What did Rochdale say?", answer_article, [other]) == ["rochdale"]
+
+
+def test_a_decade_the_question_gives_is_near_its_answer_as_the_article_writes_it():
+    text = "In the early 1970s, Jon Pertwee played the Doctor on stage."
+    assert numbers_missing_near("Who played the Doctor in the 70's?", text, 0, len(text)) == []
+    assert numbers_missing_near("Who played the Doctor in the 80's?", text, 0, len(text)) == ["80"]
+
+
+@pytest.mark.parametrize(
     ("question", "kind"),
     [
         ("How many children were abused?", "number"),

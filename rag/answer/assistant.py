@@ -114,6 +114,7 @@ class Assistant:
         self.rules_veto = RULES_VETO if rules_veto is None else rules_veto
         self.read_passages = READ_PASSAGES if read_passages is None else read_passages
         self.last_read: ReadSpan | None = None
+        self.last_shown: list[Passage] = []  # the passages the reader read for the last question
         self.last_extract: Extract | None = None
         self._texts: dict[int, str] = {}
         self._groups: dict[int, list[StoredDocument]] | None = None
@@ -353,13 +354,13 @@ class Assistant:
         spelled = respelled(query, " ".join(p.text for p in shown))
         read = read_passages(self.span_reader, spelled, shown, self.document_text,  # type: ignore[arg-type]
                              context=READ_CONTEXT)
-        self.last_read = read
+        self.last_read, self.last_shown = read, shown
         support = read.confidence if read is not None else float("-inf")
         answers = read is not None and read.answers
         if answers and self.rules_veto is True:
             answers = self.extract(query, passages, frequencies, query_vector)[2]
         elif answers and self.rules_veto and read is not None:
-            answers = not rule_flags(query, read, self, self.rules_veto)
+            answers = not rule_flags(query, read, self, self.rules_veto, shown)
         if not answers or read is None:
             return self.answer_from(query, passages, [], support)
         first = self.cite(1, read.passage, read.sentence_start, read.sentence_end)
@@ -457,15 +458,23 @@ class Assistant:
         self.store.close()
 
 
-def rule_flags(query: str, read: ReadSpan, assistant: "Assistant", wanted: Collection[str]) -> frozenset[str]:
+def rule_flags(query: str, read: ReadSpan, assistant: "Assistant", wanted: Collection[str],
+               read_with: Sequence[Passage] = ()) -> frozenset[str]:
     """Which of the `wanted` hand-written abstention rules flag the reader's answer: the question
-    names a detail its article never mentions, a number it gives is not near the answer, or the
-    sentence asserts what the question negates (or says the opposite). Rules not wanted are not
-    run (the article's vocabulary, for one, is built only for missing_detail)."""
+    names a detail neither its article nor the other articles read with it (`read_with`) mention,
+    a number it gives is not near the answer, or the sentence asserts what the question negates
+    (or says the opposite). Rules not wanted are not run (the articles' vocabularies, for one,
+    are built only for missing_detail)."""
     text = assistant.document_text(read.passage.document_id)
     sentence = text[read.sentence_start:read.sentence_end]
+
+    def missing_detail() -> list[str]:
+        others = {p.document_id: p.start for p in read_with if p.document_id != read.passage.document_id}
+        return missing_details(query, assistant.vocabulary(read.passage.document_id, read.span_start),
+                               [assistant.vocabulary(d, near) for d, near in others.items()])
+
     checks: dict[str, Callable[[], object]] = {
-        "missing_detail": lambda: missing_details(query, assistant.vocabulary(read.passage.document_id, read.span_start)),
+        "missing_detail": missing_detail,
         "number_far": lambda: numbers_missing_near(query, text, read.sentence_start, read.sentence_end),
         "contradicts": lambda: contradicts(query, sentence),
         "opposed": lambda: opposed(query, sentence),

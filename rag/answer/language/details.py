@@ -14,6 +14,7 @@ stand near the answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.text.terms import NAME, NAME_CONNECTORS, STOP_WORDS, WORD, stem, terms
@@ -41,6 +42,8 @@ def details(question: str) -> list[Detail]:
             continue
         pairs = [found[j] + found[j + 1] for j in (i - 1, i) if 0 <= j and j + 1 < len(found)]
         joined = tuple(stem(p.lower()) for p in pairs if p.isalpha())
+        if len(word) == 2 and word.isdigit() and found[i + 1 : i + 2] == ["s"]:
+            joined += (f"19{word}", f"20{word}")  # "the 70's": the 1970s
         out.setdefault(stem(word.lower()), Detail(word.lower(), stem(word.lower()), joined))
     return list(out.values())
 
@@ -92,7 +95,7 @@ class Vocabulary:
         # Initials of the article's names, every run of two to six consecutive words, for a
         # question that abbreviates one ("HM Inspectorate" for "Her Majesty's Inspectorate").
         self._initials = frozenset(
-            "".join(w[0] for w in ws[i:j]).lower()
+            "".join(_initial(w) for w in ws[i:j])
             for m in NAME.finditer(text)
             for ws in [[w for w in WORD.findall(m.group()) if w.lower() not in NAME_CONNECTORS and w[0].isupper()]]
             for i in range(len(ws)) for j in range(i + 2, min(len(ws), i + 6) + 1))
@@ -141,6 +144,15 @@ class Vocabulary:
         return within_edits(term, candidates, edits) - {term}
 
 
+_ROMAN_NUMERAL = re.compile(r"[IVX]{2,}")
+
+
+def _initial(word: str) -> str:
+    """A word's part of an abbreviation: its first letter, or a Roman numeral whole ("World War
+    II" is "WWII")."""
+    return word.lower() if _ROMAN_NUMERAL.fullmatch(word) else word[0].lower()
+
+
 def within_edits(word: str, candidates: list[str], edits: int) -> set[str]:
     """The candidates at most `edits` edits (transpositions included) from `word`."""
     from rapidfuzz.distance import OSA
@@ -149,12 +161,14 @@ def within_edits(word: str, candidates: list[str], edits: int) -> set[str]:
     return {t for t, _, _ in extract(word, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None)}
 
 
-def missing_details(question: str, vocabulary: Vocabulary) -> list[str]:
-    """The question's names and numbers that the article never mentions (as typed)."""
-    missing = [d.word for d in details(question) if not vocabulary.mentions(d)]
+def missing_details(question: str, vocabulary: Vocabulary, also: Sequence[Vocabulary] = ()) -> list[str]:
+    """The question's names and numbers that the article never mentions (as typed), nor any of
+    the articles `also` read beside it: a question joining two articles names details of both."""
+    vocabularies = [vocabulary, *also]
+    missing = [d.word for d in details(question) if not any(v.mentions(d) for v in vocabularies)]
     if missing:
         return missing
-    return [" ".join(name) for name in name_phrases(question) if not vocabulary.has_name(name)]
+    return [" ".join(name) for name in name_phrases(question) if not any(v.has_name(name) for v in vocabularies)]
 
 
 def numbers_missing_near(question: str, text: str, start: int, end: int, reach: int = 300) -> list[str]:
@@ -165,7 +179,8 @@ def numbers_missing_near(question: str, text: str, start: int, end: int, reach: 
     answerable question and 1.7% of the unanswerable ones answered otherwise.)
     """
     nearby = set(terms(text[max(0, start - reach) : end + reach]))
-    return [d.word for d in details(question) if d.is_number and d.term not in nearby]
+    return [d.word for d in details(question)
+            if d.is_number and d.term not in nearby and not any(j in nearby for j in d.joined)]
 
 
 def respelled(question: str, text: str) -> str:
