@@ -254,3 +254,26 @@ def test_threshold_at_answers_the_asked_share_of_answerable_questions() -> None:
                 for c, a in [(5.0, True), (4.0, True), (9.0, False), (3.0, True), (2.0, True), (1.0, True)]]
     assert reader_open_corpus.threshold_at(outcomes, 0.6) == 3.0  # 3 of 5 answerable reach it
     assert reader_open_corpus.threshold_at(outcomes, 1.0) == 1.0
+
+
+def test_rules_with_reader_scores_a_policy_at_the_asked_answered_rate() -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import rules_with_reader as rw
+    from rag.evaluation.squad import SquadQuestion
+
+    def asked(conf: float, answerable: bool, flags: frozenset[str] = frozenset(), rules: bool = True) -> "rw.Asked":
+        question = SquadQuestion("q", "?", ["Paris"] if answerable else [], answerable, "t")
+        return rw.Asked(question, conf, True, "Paris", "In Paris.", flags, rules)
+
+    rows = [asked(5, True), asked(4, True, frozenset({"contradicts"})), asked(3, True), asked(2, True),
+            asked(9, False), asked(9.5, False, rules=False), asked(0.5, False, frozenset({"opposed"}))]
+    policies = rw.policies()
+    margin = rw.at_rate(rows, policies["margin alone"], 0.5)  # 2 of 4 answerable reach 4
+    assert margin == {"threshold": 4, "f1": 0.5, "contains": 0.5, "abstained": 1 / 3}
+    vetoed = rw.at_rate(rows, policies["shipped vetoes"], 0.5)  # the vetoed 4.0 is skipped: threshold 3
+    assert vetoed is not None and vetoed["threshold"] == 3 and vetoed["abstained"] == 1 / 3
+    assert rw.at_rate(rows, policies["shipped vetoes"], 1.0) is None  # the veto leaves 3 of 4 at most
+    old = rw.at_rate(rows, policies["shipped vetoes + the old answerer's abstention"], 0.75)
+    assert old is not None and old["threshold"] == 2 and old["abstained"] == 2 / 3  # 9.5: the old answerer abstains
