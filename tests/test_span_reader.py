@@ -277,3 +277,16 @@ def test_rules_with_reader_scores_a_policy_at_the_asked_answered_rate() -> None:
     assert rw.at_rate(rows, policies["shipped vetoes"], 1.0) is None  # the veto leaves 3 of 4 at most
     old = rw.at_rate(rows, policies["shipped vetoes + the old answerer's abstention"], 0.75)
     assert old is not None and old["threshold"] == 2 and old["abstained"] == 2 / 3  # 9.5: the old answerer abstains
+
+
+def test_detail_rule_precision_tells_a_missing_word_from_a_missing_name_of_several_words() -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import detail_rule_precision as drp
+    from rag.answer.language.details import Vocabulary
+
+    article = Vocabulary("In 1900 the Los Angeles Times defined southern California.")
+    assert drp.flagged_by("What did Derby define?", article) == "word"
+    assert drp.flagged_by("What did the California Times define?", article) == "name"
+    assert drp.flagged_by("What did the Los Angeles Times define in 1900?", article) is None
