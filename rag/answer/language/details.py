@@ -26,7 +26,7 @@ class Detail:
 
     word: str  # as typed, lower case
     term: str  # its stem
-    joined: tuple[str, ...]  # stems of the word joined with its neighbours ("sky" + "drive")
+    joined: tuple[str, ...]  # other ways the article may write it: joined with a neighbour ("sky" + "drive"), a decade ("1970")
 
     @property
     def is_number(self) -> bool:
