@@ -133,50 +133,6 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-_NAME = re.compile(r"(?<=\s)[A-Z][a-z]{2,}\b")  # a capitalised word after the first, as questions name things
-_NUMBER = re.compile(r"\b\d+\b")
-
-
-def swapped_detail_negatives(examples: list[Example], share: float, rng: random.Random) -> list[Example]:
-    """Answerable questions with one of their details swapped for one their article never
-    mentions, labelled no answer, on the same paragraph.
-
-    SQuAD 2.0's writers made many unanswerable questions this way, and a reader of a few sentences
-    cannot tell "the article names Rochdale elsewhere" from "it never does" unless it learns that
-    a name or number the question gives must be in what it reads. A name (a capitalised word after
-    the first that the paragraph holds) becomes a name from another article's questions; a year
-    moves by 1-40 years; another number is multiplied by 2, 3 or 10. The new detail never occurs in
-    the article."""
-    article_words: dict[str, set[str]] = collections.defaultdict(set)
-    names: dict[str, set[str]] = collections.defaultdict(set)
-    for ex in examples:
-        article_words[ex.article].update(_tokens(ex.context))
-        names[ex.article].update(_NAME.findall(ex.question))
-    pool = {a: sorted(n for b, ns in names.items() if b != a for n in ns) for a in names}
-    out = []
-    for ex in examples:
-        if ex.answer is None or rng.random() >= share:
-            continue
-        context_words = set(_tokens(ex.context))
-        found = [m for m in (*_NAME.finditer(ex.question), *_NUMBER.finditer(ex.question))
-                 if m.group().lower() in context_words]
-        if not found:
-            continue
-        detail = rng.choice(found)
-        old = detail.group()
-        if old.isdigit():
-            value = int(old)
-            new = str(value + rng.choice((-1, 1)) * rng.randint(1, 40) if 1000 <= value <= 2100
-                      else value * rng.choice((2, 3, 10)))
-        else:
-            new = rng.choice(pool[ex.article]) if pool[ex.article] else old
-        if new.lower() in article_words[ex.article]:
-            continue
-        question = ex.question[:detail.start()] + new + ex.question[detail.end():]
-        out.append(Example(ex.qid + "-swap", ex.article, question, ex.context, None, ()))
-    return out
-
-
 @dataclass
 class Feature:
     example: int
@@ -377,17 +333,12 @@ def train(args: argparse.Namespace) -> None:
         held = random.Random(args.seed).sample(held, min(args.holdout_limit, len(held)))
     data_rng = random.Random(args.seed)
     train_ex = train_ex + other_paragraph_negatives(train_ex, args.other_negatives, data_rng, args.negatives)
-    if args.swap_negatives:
-        train_ex = train_ex + swapped_detail_negatives(train_ex, args.swap_negatives, random.Random(args.seed + 1))
     features = featurize(tokenizer, train_ex, args.max_len, args.stride)
     n_answer = sum(1 for f in features if f.start > 0)
     print(f"train: {len(train_ex)} examples -> {len(features)} windows ({n_answer} with an answer); "
           f"held out: {len(held)} questions on {sorted(holdout)}", flush=True)
 
     model = build_model(model_dir)
-    if args.init_from:  # go on from a trained reader, with a new schedule (its optimiser is not taken)
-        state = torch.load(args.init_from, map_location="cpu", weights_only=False)
-        model.load_state_dict(state.get("model", state))
     model.train()
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
@@ -498,9 +449,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--other-negatives", type=float, default=0.25)
     parser.add_argument("--negatives", choices=("random", "bm25"), default="random",
                         help="which other paragraph an --other-negatives question is paired with")
-    parser.add_argument("--swap-negatives", type=float, default=0.0,
-                        help="share of answerable questions also asked with one detail swapped for one the article lacks")
-    parser.add_argument("--init-from", default=None, help="a checkpoint or weights file to start from (not resumed)")
     parser.add_argument("--checkpoint-every", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)

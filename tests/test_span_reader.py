@@ -232,43 +232,6 @@ def test_bm25_negatives_pair_a_question_with_the_paragraph_retrieval_would_confu
     assert chosen == {near, far}  # random: any paragraph but the answer's own and one holding the answer
 
 
-def test_swapped_detail_negatives_ask_about_a_name_or_number_the_article_never_mentions() -> None:
-    """`--swap-negatives`: an answerable question asked again with one detail its paragraph holds
-    swapped for one its article lacks (a name from another article's questions, a year moved, a
-    number multiplied), labelled "no answer" on the same paragraph."""
-    import random
-    import re
-    import sys
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import train_reader
-
-    rotherham = "In Rotherham 1,400 children were abused between 1997 and 2013, the Jay report found."
-    other = "Leeds United were promoted in 2020."
-    examples = [
-        train_reader.Example("a", "Rotherham", "How many children were abused in Rotherham by 2013?", rotherham,
-                             (12, 17), ("1,400",)),
-        train_reader.Example("b", "Rotherham", "What did the report find?", rotherham, (70, 84), ("Jay report",)),
-        train_reader.Example("c", "Leeds", "When were Leeds United promoted?", other, (28, 32), ("2020",)),
-        train_reader.Example("d", "Rotherham", "Who wrote it?", rotherham, None, ()),
-    ]
-    article_words = set(re.findall(r"\w+", rotherham.lower()))
-    seen = set()
-    for seed in range(20):
-        for negative in train_reader.swapped_detail_negatives(examples[:2] + examples[3:] + examples[2:3], 1.0,
-                                                               random.Random(seed)):
-            if negative.article != "Rotherham":
-                continue
-            assert negative.qid == "a-swap" and negative.answer is None and negative.context == rotherham
-            before, after = examples[0].question.split(), negative.question.split()
-            changed = [(x, y) for x, y in zip(before, after) if x != y]
-            assert len(before) == len(after) and len(changed) == 1  # one detail swapped, nothing else
-            new = re.sub(r"\W", "", changed[0][1]).lower()
-            assert new not in article_words
-            seen.add(changed[0][0].strip("?"))
-    assert seen == {"Rotherham", "2013"}  # the name or the year; "What did the report find?" has no detail
-
-
 def test_reader_variants_name_a_reader_and_how_many_passages_it_reads() -> None:
     import sys
 
