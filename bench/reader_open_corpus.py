@@ -141,9 +141,13 @@ def main() -> None:
 
 
 def threshold_at(outcomes: list[Outcome], rate: float) -> float:
-    """The confidence at which a reader run with no threshold answers `rate` of answerable questions."""
-    answerable = sorted((o.confidence for o in outcomes if o.question.answerable), reverse=True)
-    return answerable[min(len(answerable) - 1, int(rate * len(answerable)) - 1)]
+    """The confidence at which a reader run with no threshold answers `rate` of answerable questions.
+    Questions it did not answer whatever the threshold (a rule vetoed them, nothing was read) are
+    counted in the share but never reached: where they leave fewer than `rate`, the lowest
+    confidence answered, so that every question that can be answered is."""
+    answerable = sum(o.question.answerable for o in outcomes)
+    reached = sorted((o.confidence for o in outcomes if o.question.answerable and o.answered), reverse=True)
+    return reached[min(len(reached), int(rate * answerable)) - 1]
 
 
 def curve(index: Path, questions: list[SquadQuestion], args: argparse.Namespace) -> None:

@@ -24,16 +24,15 @@ import copy
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reader_open_corpus import holdout_dataset  # noqa: E402
+from reader_open_corpus import Outcome, figures, holdout_dataset, threshold_at  # noqa: E402
 
 from rag.answer.assistant import RULES_VETO, Assistant, rule_flags  # noqa: E402
 from rag.answer.span_reader import load_reader  # noqa: E402
-from rag.evaluation.metrics import contains_answer, token_f1  # noqa: E402
 from rag.evaluation.squad import SquadQuestion, load_squad, write_corpus  # noqa: E402
 from rag.ingest.pipeline import ingest  # noqa: E402
 
@@ -44,11 +43,7 @@ MARGINS = (-2.0, 0.0, 2.0, 4.0)
 
 @dataclass(frozen=True)
 class Asked:
-    question: SquadQuestion
-    confidence: float
-    answered: bool  # with no threshold and no vetoes (False: nothing read, or nothing it could cite)
-    short: str
-    text: str
+    outcome: Outcome  # the reader's, with no threshold and no vetoes
     flags: frozenset[str]
     rules_answer: bool
 
@@ -70,9 +65,10 @@ def ask_all(index: Path, questions: list[SquadQuestion], k: int) -> list[Asked]:
             read = with_reader.last_read
             flags = (rule_flags(q.question, read, with_reader, ALL_FLAGS, with_reader.last_shown) if read is not None
                      else frozenset())
-            out.append(Asked(q, answer.support if answer.support is not None else float("-inf"),
-                             not answer.abstained, "" if answer.abstained else (answer.short_answer or ""),
-                             answer.plain_text, flags, not rules.ask(q.question).abstained))
+            outcome = Outcome(q, answer.support if answer.support is not None else float("-inf"),
+                              "" if answer.abstained else (answer.short_answer or ""), answer.plain_text,
+                              not answer.abstained, 0.0)
+            out.append(Asked(outcome, flags, not rules.ask(q.question).abstained))
     finally:
         with_reader.close()
         rules.close()
@@ -88,31 +84,21 @@ def policies() -> dict[str, Policy]:
     }
     for margin in MARGINS:
         found[f"shipped vetoes + the old answerer's abstention below margin {margin:g}"] = (
-            lambda a, m=margin: not a.flags & RULES_VETO and (a.rules_answer or a.confidence >= m))
+            lambda a, m=margin: not a.flags & RULES_VETO and (a.rules_answer or a.outcome.confidence >= m))
     return found
 
 
 def at_rate(asked: list[Asked], policy: Policy, rate: float) -> dict[str, float] | None:
     """The policy's figures at the threshold where it answers `rate` of answerable questions
     (None when its vetoes alone leave fewer answered)."""
-    answerable = [a for a in asked if a.question.answerable]
-    unanswerable = [a for a in asked if not a.question.answerable]
-    allowed = sorted((a.confidence for a in answerable if a.answered and policy(a)), reverse=True)
-    rank = int(rate * len(answerable)) - 1
-    if rank >= len(allowed):
+    outcomes = [replace(a.outcome, answered=a.outcome.answered and policy(a)) for a in asked]
+    threshold = threshold_at(outcomes, rate)
+    found = figures(outcomes, threshold)
+    answerable = sum(o.question.answerable for o in outcomes)
+    if round(found["answered"] * answerable) < int(rate * answerable):
         return None
-    threshold = allowed[rank]
-
-    def answers(a: Asked) -> bool:
-        return a.answered and policy(a) and a.confidence >= threshold
-
-    n = len(answerable)
-    return {
-        "threshold": threshold,
-        "f1": sum(token_f1(a.short, a.question.answers) for a in answerable if answers(a)) / n,
-        "contains": sum(contains_answer(a.text, a.question.answers) for a in answerable if answers(a)) / n,
-        "abstained": sum(not answers(a) for a in unanswerable) / max(len(unanswerable), 1),
-    }
+    return {"threshold": threshold, "f1": found["f1"], "contains": found["contains"],
+            "abstained": found["abstained_unanswerable"]}
 
 
 def main() -> None:
@@ -125,8 +111,8 @@ def main() -> None:
         documents, questions = load_squad(args.dataset or holdout_dataset(tmp_path))
         ingest(write_corpus(documents, tmp_path / "corpus"), tmp_path / "index", progress=False)
         asked = ask_all(tmp_path / "index", questions, args.k)
-    answerable = [a for a in asked if a.question.answerable]
-    unanswerable = [a for a in asked if not a.question.answerable]
+    answerable = [a for a in asked if a.outcome.question.answerable]
+    unanswerable = [a for a in asked if not a.outcome.question.answerable]
     print(f"{len(documents)} articles, {len(answerable)} answerable and {len(unanswerable)} unanswerable questions")
     print(f"old answerer alone: answers {sum(a.rules_answer for a in answerable) / len(answerable):.3f} of answerable,"
           f" abstains on {sum(not a.rules_answer for a in unanswerable) / len(unanswerable):.3f} of unanswerable")

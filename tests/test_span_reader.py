@@ -250,10 +250,13 @@ def test_threshold_at_answers_the_asked_share_of_answerable_questions() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import reader_open_corpus
 
-    outcomes = [SimpleNamespace(confidence=c, question=SimpleNamespace(answerable=a))
+    outcomes = [SimpleNamespace(confidence=c, question=SimpleNamespace(answerable=a), answered=True)
                 for c, a in [(5.0, True), (4.0, True), (9.0, False), (3.0, True), (2.0, True), (1.0, True)]]
     assert reader_open_corpus.threshold_at(outcomes, 0.6) == 3.0  # 3 of 5 answerable reach it
     assert reader_open_corpus.threshold_at(outcomes, 1.0) == 1.0
+    outcomes[1].answered = False  # vetoed: counted among the answerable, never reached
+    assert reader_open_corpus.threshold_at(outcomes, 0.6) == 2.0  # 5, 3 and 2: still 3 of 5
+    assert reader_open_corpus.threshold_at(outcomes, 1.0) == 1.0  # 4 of 5 at most: all it can
 
 
 def test_rules_with_reader_scores_a_policy_at_the_asked_answered_rate() -> None:
@@ -265,7 +268,7 @@ def test_rules_with_reader_scores_a_policy_at_the_asked_answered_rate() -> None:
 
     def asked(conf: float, answerable: bool, flags: frozenset[str] = frozenset(), rules: bool = True) -> "rw.Asked":
         question = SquadQuestion("q", "?", ["Paris"] if answerable else [], answerable, "t")
-        return rw.Asked(question, conf, True, "Paris", "In Paris.", flags, rules)
+        return rw.Asked(rw.Outcome(question, conf, "Paris", "In Paris.", True, 0.0), flags, rules)
 
     rows = [asked(5, True), asked(4, True, frozenset({"contradicts"})), asked(3, True), asked(2, True),
             asked(9, False), asked(9.5, False, rules=False), asked(0.5, False, frozenset({"opposed"}))]
