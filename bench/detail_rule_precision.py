@@ -22,17 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_reader  # noqa: E402
 
-from rag.answer.language.details import Vocabulary, details, name_phrases  # noqa: E402
+from rag.answer.language.details import Vocabulary, missing_details  # noqa: E402
 
 
 def flagged_by(question: str, vocabulary: Vocabulary) -> str | None:
     """"word" when a single name or number is missing, "name" when only a name of several
-    words is, None when the rule does not flag the question (missing_details' order)."""
-    if any(not vocabulary.mentions(d) for d in details(question)):
-        return "word"
-    if any(not vocabulary.has_name(name) for name in name_phrases(question)):
-        return "name"
-    return None
+    words is (missing_details reports those joined by spaces), None when the rule does not flag
+    the question."""
+    missing = missing_details(question, vocabulary)
+    if not missing:
+        return None
+    return "name" if " " in missing[0] else "word"
 
 
 def main() -> None:
